@@ -1,0 +1,131 @@
+//! The syntax tree of a `.nn` source, as written: names and numbers are kept as text,
+//! and every node carries the byte span it came from. Meaning (sizes, activations,
+//! element types) is given by the checker, which turns this tree into the IR.
+
+use crate::span::Span;
+
+/// A whole source: its networks in order.
+#[derive(Clone, Debug, PartialEq)]
+pub struct File {
+    /// The networks, in source order.
+    pub networks: Vec<Network>,
+}
+
+/// `network Name<dtype> { input? layer+ }`
+#[derive(Clone, Debug, PartialEq)]
+pub struct Network {
+    /// From `network` to the closing `}`.
+    pub span: Span,
+    /// The network's name.
+    pub name: Ident,
+    /// The element type written in `<...>`, if any.
+    pub dtype: Option<Ident>,
+    /// The `input N` declaration, if any.
+    pub input: Option<Input>,
+    /// The layers, in order; the grammar guarantees at least one.
+    pub layers: Vec<Layer>,
+}
+
+/// An identifier and where it stands.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Ident {
+    /// The identifier's text.
+    pub text: String,
+    /// Where it stands.
+    pub span: Span,
+}
+
+/// `input N`
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Input {
+    /// From `input` to the end of the size.
+    pub span: Span,
+    /// The declared size.
+    pub size: Int,
+}
+
+/// An unsigned integer as written; its range is checked by the checker (E004).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Int {
+    /// The digits.
+    pub text: String,
+    /// Where they stand.
+    pub span: Span,
+}
+
+/// `layer name: kind IN -> OUT act activation { params }`
+#[derive(Clone, Debug, PartialEq)]
+pub struct Layer {
+    /// From `layer` to the end of the layer.
+    pub span: Span,
+    /// The `name:` before the kind, if any.
+    pub name: Option<Ident>,
+    /// The kind and its sizes.
+    pub kind: Kind,
+    /// The `act ...` clause, if any.
+    pub activation: Option<Activation>,
+    /// The inline `{ weight ... bias ... }` block, if any.
+    pub params: Option<Params>,
+}
+
+/// `affine 784 -> 50`
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Kind {
+    /// From the kind's name to the output size.
+    pub span: Span,
+    /// The kind's name (`affine`), not yet checked.
+    pub name: Ident,
+    /// The input size.
+    pub inputs: Int,
+    /// The output size.
+    pub outputs: Int,
+}
+
+/// `sigmoid` or `leaky_relu(0.01)`
+#[derive(Clone, Debug, PartialEq)]
+pub struct Activation {
+    /// From the name to the closing `)`, if any.
+    pub span: Span,
+    /// The activation's name, not yet checked.
+    pub name: Ident,
+    /// The number in parentheses, if any.
+    pub argument: Option<Number>,
+}
+
+/// `{ weight [[...]] bias [...] }`
+#[derive(Clone, Debug, PartialEq)]
+pub struct Params {
+    /// From `{` to `}`.
+    pub span: Span,
+    /// The weight matrix, one row per input.
+    pub weight: Matrix,
+    /// The bias vector, one number per output.
+    pub bias: Vector,
+}
+
+/// `[[...], [...]]`
+#[derive(Clone, Debug, PartialEq)]
+pub struct Matrix {
+    /// From `[` to `]`.
+    pub span: Span,
+    /// The rows, in order.
+    pub rows: Vec<Vector>,
+}
+
+/// `[1, 2, 3]`
+#[derive(Clone, Debug, PartialEq)]
+pub struct Vector {
+    /// From `[` to `]`.
+    pub span: Span,
+    /// The numbers, in order.
+    pub numbers: Vec<Number>,
+}
+
+/// A number as written, with the sign joined to the digits (`- 0.7` becomes `-0.7`).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Number {
+    /// The number's text, without whitespace or comments between sign and digits.
+    pub text: String,
+    /// From the sign (or first digit) to the last digit.
+    pub span: Span,
+}

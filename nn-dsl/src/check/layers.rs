@@ -1,0 +1,143 @@
+//! Layer kinds and activations: names the language knows, with a suggestion for a
+//! misspelt one (E005), the right number of arguments (E005), and `softmax` only on the
+//! last layer (W001).
+
+use crate::ast;
+use crate::diag::{Code, Diagnostic};
+use crate::ir::{Activation, DType, LayerKind};
+
+use super::params::check_number;
+use super::suggest;
+
+/// The layer kind named by `name`, or `None` after reporting E005.
+pub(super) fn check_kind(
+    name: &ast::Ident,
+    diagnostics: &mut Vec<Diagnostic>,
+) -> Option<LayerKind> {
+    if let Some(&(kind, _)) = LayerKind::ALL.iter().find(|(_, n)| *n == name.text) {
+        return Some(kind);
+    }
+    let known: Vec<&str> = LayerKind::ALL.iter().map(|(_, n)| *n).collect();
+    let help =
+        match suggest::kind_alias(&name.text).or_else(|| suggest::closest(&name.text, &known)) {
+            Some(suggestion) => format!("did you mean `{suggestion}`?"),
+            None => format!("the known layer kinds are {}", list(&known)),
+        };
+    diagnostics.push(
+        Diagnostic::new(
+            Code::E005,
+            format!("unknown layer kind `{}`", name.text),
+            name.span,
+        )
+        .with_span_label("unknown layer kind")
+        .with_help(help),
+    );
+    None
+}
+
+/// The activation of a layer (`identity` when it has no `act`), or `None` after
+/// reporting E005 (or E009 for a slope that is not finite).
+pub(super) fn check_activation(
+    activation: Option<&ast::Activation>,
+    dtype: DType,
+    diagnostics: &mut Vec<Diagnostic>,
+) -> Option<Activation> {
+    let Some(activation) = activation else {
+        return Some(Activation::Identity);
+    };
+    let name = &activation.name;
+    let without_argument = match name.text.as_str() {
+        "identity" => Activation::Identity,
+        "step" => Activation::Step,
+        "sigmoid" => Activation::Sigmoid,
+        "relu" => Activation::Relu,
+        "tanh" => Activation::Tanh,
+        "softmax" => Activation::Softmax,
+        "leaky_relu" => {
+            let Some(slope) = &activation.argument else {
+                diagnostics.push(
+                    Diagnostic::new(
+                        Code::E005,
+                        "`leaky_relu` needs one argument: the slope for negative inputs",
+                        name.span,
+                    )
+                    .with_span_label("missing `(slope)`")
+                    .with_help("write e.g. `leaky_relu(0.01)`"),
+                );
+                return None;
+            };
+            return check_number(slope, dtype, diagnostics).map(Activation::LeakyRelu);
+        }
+        unknown => {
+            let help = match suggest::activation_alias(unknown)
+                .or_else(|| suggest::closest(unknown, &Activation::NAMES))
+            {
+                Some(suggestion) => format!("did you mean `{suggestion}`?"),
+                None => format!("the known activations are {}", list(&Activation::NAMES)),
+            };
+            diagnostics.push(
+                Diagnostic::new(
+                    Code::E005,
+                    format!("unknown activation `{unknown}`"),
+                    name.span,
+                )
+                .with_span_label("unknown activation")
+                .with_help(help),
+            );
+            return None;
+        }
+    };
+    if let Some(argument) = &activation.argument {
+        diagnostics.push(
+            Diagnostic::new(
+                Code::E005,
+                format!("`{}` takes no argument", name.text),
+                argument.span,
+            )
+            .with_span_label("unexpected argument")
+            .with_help(format!("write `act {}` without parentheses", name.text)),
+        );
+        return None;
+    }
+    Some(without_argument)
+}
+
+/// Warns about `softmax` on any layer but the last (W001).
+pub(super) fn check_softmax_placement(
+    network: &ast::Network,
+    activations: &[Option<Activation>],
+    diagnostics: &mut Vec<Diagnostic>,
+) {
+    let last = network.layers.len().saturating_sub(1);
+    for (i, (layer, activation)) in network.layers.iter().zip(activations).enumerate() {
+        if i != last
+            && *activation == Some(Activation::Softmax)
+            && let Some(act) = &layer.activation
+        {
+            diagnostics.push(
+                Diagnostic::new(
+                    Code::W001,
+                    format!("`softmax` on layer {} of {}, which is not the last layer", i + 1, last + 1),
+                    act.name.span,
+                )
+                .with_span_label("softmax before the last layer")
+                .with_help(
+                    "softmax turns a network's final scores into probabilities; inside a network use \
+                     `sigmoid`, `relu` or `tanh`, or move `softmax` to the last layer",
+                ),
+            );
+        }
+    }
+}
+
+/// `` `a`, `b` and `c` ``
+fn list(names: &[&str]) -> String {
+    match names {
+        [] => String::new(),
+        [one] => format!("`{one}`"),
+        [init @ .., last] => {
+            let init: Vec<String> = init.iter().map(|n| format!("`{n}`")).collect();
+            format!("{} and `{last}`", init.join(", "))
+        }
+    }
+}

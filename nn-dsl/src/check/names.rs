@@ -1,0 +1,149 @@
+//! Names: network names unique in a source (E002), names Rust can use and layer names
+//! unique in a network (E008), and Rust's naming conventions (W002).
+
+use std::collections::HashMap;
+
+use heck::{ToSnakeCase, ToUpperCamelCase};
+
+use crate::ast;
+use crate::diag::{Code, Diagnostic};
+
+/// Rust's strict and reserved keywords (edition 2024), and `_`: none can name a struct
+/// or a field, so a network or layer named so could not be generated.
+const RUST_KEYWORDS: &[&str] = &[
+    "_", "Self", "abstract", "as", "async", "await", "become", "box", "break", "const", "continue",
+    "crate", "do", "dyn", "else", "enum", "extern", "false", "final", "fn", "for", "gen", "if",
+    "impl", "in", "let", "loop", "macro", "match", "mod", "move", "mut", "override", "priv", "pub",
+    "ref", "return", "self", "static", "struct", "super", "trait", "true", "try", "type", "typeof",
+    "unsafe", "unsized", "use", "virtual", "where", "while", "yield",
+];
+
+/// Reports every network whose name an earlier network already has (E002).
+pub(super) fn check_unique_networks(file: &ast::File, diagnostics: &mut Vec<Diagnostic>) {
+    let mut first: HashMap<&str, &ast::Ident> = HashMap::new();
+    for network in &file.networks {
+        let name = &network.name;
+        match first.get(name.text.as_str()) {
+            Some(earlier) => diagnostics.push(
+                Diagnostic::new(
+                    Code::E002,
+                    format!("the network `{}` is defined more than once", name.text),
+                    name.span,
+                )
+                .with_span_label(format!("`{}` redefined here", name.text))
+                .with_label(earlier.span, format!("first definition of `{}`", name.text))
+                .with_help("each network becomes a Rust struct of that name: rename one of them"),
+            ),
+            None => {
+                first.insert(&name.text, name);
+            }
+        }
+    }
+}
+
+/// Checks a network's name: usable in Rust (E008) and UpperCamelCase (W002).
+pub(super) fn check_network_name(name: &ast::Ident, diagnostics: &mut Vec<Diagnostic>) {
+    if is_rust_keyword(&name.text) {
+        diagnostics.push(keyword(
+            name,
+            "network",
+            &format!("{}Net", name.text.to_upper_camel_case()),
+        ));
+    } else if !is_upper_camel_case(&name.text) {
+        let suggestion = name.text.to_upper_camel_case();
+        diagnostics.push(
+            Diagnostic::new(
+                Code::W002,
+                format!(
+                    "network `{}` should have an upper camel case name",
+                    name.text
+                ),
+                name.span,
+            )
+            .with_span_label("not UpperCamelCase")
+            .with_help(convert("upper camel case", &suggestion)),
+        );
+    }
+}
+
+/// Checks layer names: usable in Rust (E008), unique in the network (E008) and
+/// snake_case (W002).
+pub(super) fn check_layer_names(layers: &[ast::Layer], diagnostics: &mut Vec<Diagnostic>) {
+    let mut first: HashMap<&str, &ast::Ident> = HashMap::new();
+    for name in layers.iter().filter_map(|layer| layer.name.as_ref()) {
+        if is_rust_keyword(&name.text) {
+            diagnostics.push(keyword(
+                name,
+                "layer",
+                &format!("{}_layer", name.text.to_snake_case()),
+            ));
+        } else if !is_snake_case(&name.text) {
+            diagnostics.push(
+                Diagnostic::new(
+                    Code::W002,
+                    format!("layer `{}` should have a snake case name", name.text),
+                    name.span,
+                )
+                .with_span_label("not snake_case")
+                .with_help(convert("snake case", &name.text.to_snake_case())),
+            );
+        }
+        match first.get(name.text.as_str()) {
+            Some(earlier) => diagnostics.push(
+                Diagnostic::new(
+                    Code::E008,
+                    format!("two layers are named `{}`", name.text),
+                    name.span,
+                )
+                .with_span_label("second use of the name")
+                .with_label(earlier.span, "first used here")
+                .with_help(format!(
+                    "layer names name the struct's fields and the parameter tensors \
+                         (`{0}.weight`, `{0}.bias`): give each layer its own",
+                    name.text
+                )),
+            ),
+            None => {
+                first.insert(&name.text, name);
+            }
+        }
+    }
+}
+
+fn keyword(name: &ast::Ident, what: &str, suggestion: &str) -> Diagnostic {
+    let suggestion = if is_rust_keyword(suggestion) || suggestion.is_empty() {
+        format!("my_{what}")
+    } else {
+        suggestion.to_owned()
+    };
+    Diagnostic::new(
+        Code::E008,
+        format!("`{}` is a Rust keyword and cannot name a {what}", name.text),
+        name.span,
+    )
+    .with_span_label("reserved in Rust")
+    .with_help(format!(
+        "the generated Rust code uses this name; choose another, such as `{suggestion}`"
+    ))
+}
+
+fn convert(style: &str, suggestion: &str) -> String {
+    format!("convert the identifier to {style}: `{suggestion}`")
+}
+
+fn is_rust_keyword(name: &str) -> bool {
+    RUST_KEYWORDS.contains(&name)
+}
+
+/// rustc's rule for types: no lowercase first letter and no `_` except leading ones
+/// (acronyms such as `XORNet` are fine).
+fn is_upper_camel_case(name: &str) -> bool {
+    let name = name.trim_start_matches('_');
+    name.chars().next().is_none_or(|c| !c.is_lowercase()) && !name.contains('_')
+}
+
+/// rustc's rule for fields: no uppercase letters and no `__` between words.
+fn is_snake_case(name: &str) -> bool {
+    let name = name.trim_start_matches('_');
+    !name.chars().any(char::is_uppercase) && !name.contains("__")
+}

@@ -1,0 +1,66 @@
+//! "Did you mean": the known name closest to a misspelt one, and the names other tools
+//! use for the same thing (`linear`, `dense` for `affine`).
+
+/// The candidate closest to `word` by edit distance, if it is close enough to be a
+/// plausible misspelling (at most one edit per three characters, at least one).
+pub(crate) fn closest<'a>(word: &str, candidates: &[&'a str]) -> Option<&'a str> {
+    let lower = word.to_ascii_lowercase();
+    let limit = (word.chars().count() / 3).max(1);
+    candidates
+        .iter()
+        .map(|&c| (strsim::damerau_levenshtein(&lower, c), c))
+        .filter(|&(distance, _)| distance <= limit)
+        .min_by_key(|&(distance, _)| distance)
+        .map(|(_, c)| c)
+}
+
+/// The language's name for a layer kind that other frameworks call `word`.
+pub(crate) fn kind_alias(word: &str) -> Option<&'static str> {
+    match word.to_ascii_lowercase().as_str() {
+        "linear" | "dense" | "fc" | "fully_connected" | "gemm" | "matmul" => Some("affine"),
+        _ => None,
+    }
+}
+
+/// The language's name for an activation that other frameworks call `word`.
+pub(crate) fn activation_alias(word: &str) -> Option<&'static str> {
+    match word.to_ascii_lowercase().as_str() {
+        "linear" | "none" | "id" => Some("identity"),
+        "logistic" | "sigm" => Some("sigmoid"),
+        "heaviside" | "threshold" => Some("step"),
+        "leakyrelu" | "leaky" | "lrelu" => Some("leaky_relu"),
+        "soft_max" => Some("softmax"),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn finds_close_names_and_rejects_far_ones() {
+        let names = [
+            "identity",
+            "step",
+            "sigmoid",
+            "relu",
+            "leaky_relu",
+            "tanh",
+            "softmax",
+        ];
+        assert_eq!(closest("sigmoidd", &names), Some("sigmoid"));
+        assert_eq!(closest("Sigmoid", &names), Some("sigmoid"));
+        assert_eq!(closest("rleu", &names), Some("relu"));
+        assert_eq!(closest("softmx", &names), Some("softmax"));
+        assert_eq!(closest("convolution", &names), None);
+        assert_eq!(closest("afine", &["affine"]), Some("affine"));
+    }
+
+    #[test]
+    fn knows_other_frameworks_names() {
+        assert_eq!(kind_alias("Linear"), Some("affine"));
+        assert_eq!(activation_alias("logistic"), Some("sigmoid"));
+        assert_eq!(kind_alias("conv2d"), None);
+    }
+}

@@ -1,0 +1,37 @@
+//! The compiler of the `.nn` network-definition language: grammar, parser, checker,
+//! diagnostics and (later) the code generator behind `network!`.
+//!
+//! The pipeline runs one way: [`parse`] gives an [`ast::File`] with spans, [`check`]
+//! turns it into the [`ir::Program`] and collects [`Diagnostic`]s, which
+//! [`diag::human`] renders like rustc and `diag::json` as JSON. [`compile`] and
+//! [`compile_bytes`] run the whole front end.
+//!
+//! ```
+//! let checked = nn_dsl::compile(
+//!     "network ThreeLayer {
+//!          layer affine 2 -> 3 act sigmoid
+//!          layer affine 3 -> 2 act sigmoid
+//!          layer affine 2 -> 2
+//!      }",
+//! );
+//! assert!(checked.diagnostics.is_empty());
+//! let network = &checked.program.networks[0];
+//! assert_eq!((network.input, network.output), (2, 2));
+//! assert_eq!(network.layers[2].weight_tensor, "W3");
+//! ```
+
+pub mod ast;
+pub mod check;
+pub mod diag;
+pub mod explain;
+pub mod ir;
+mod parser;
+mod source;
+pub mod span;
+pub mod summary;
+
+pub use check::{Checked, check};
+pub use diag::{Code, Diagnostic, Label, Severity};
+pub use parser::{Parsed, parse};
+pub use source::{Compiled, compile, compile_bytes};
+pub use span::{LineCol, LineIndex, Span};

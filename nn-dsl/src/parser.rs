@@ -1,0 +1,472 @@
+//! The parser: pest's parse tree of a source, turned into the [`ast`](crate::ast) with
+//! spans, and pest's errors turned into E001 diagnostics that say in words what was
+//! expected. After a syntax error the parser skips to the next `network` keyword and
+//! goes on, so that one run reports the syntax errors of every network.
+
+use pest::Parser as _;
+use pest::iterators::Pair;
+
+use crate::ast::{
+    Activation, File, Ident, Input, Int, Kind, Layer, Matrix, Network, Number, Params, Vector,
+};
+use crate::diag::{Code, Diagnostic};
+use crate::span::Span;
+
+#[derive(pest_derive::Parser)]
+#[grammar = "grammar.pest"]
+struct Grammar;
+
+/// The syntax tree of what parsed, and an E001 for each place that did not.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Parsed {
+    /// The networks that parsed; a network with a syntax error is left out.
+    pub file: File,
+    /// One E001 per syntax error.
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+/// Parses a whole source.
+///
+/// ```
+/// let parsed = nn_dsl::parse("network N { layer affine 2 -> 3 }");
+/// assert!(parsed.diagnostics.is_empty());
+/// assert_eq!(parsed.file.networks[0].layers[0].kind.outputs.text, "3");
+/// ```
+pub fn parse(source: &str) -> Parsed {
+    // The common case, an error-free source, takes one pass.
+    if let Ok(mut pairs) = Grammar::parse(Rule::file, source) {
+        let file = pairs.next().expect("`file` is the top rule");
+        let networks = file
+            .into_inner()
+            .filter(|pair| pair.as_rule() == Rule::network)
+            .map(|pair| build_network(pair, 0))
+            .collect();
+        return Parsed {
+            file: File { networks },
+            diagnostics: Vec::new(),
+        };
+    }
+    parse_with_recovery(source)
+}
+
+/// Parses one network at a time; after an error, resumes at the next `network` keyword.
+fn parse_with_recovery(source: &str) -> Parsed {
+    let mut networks = Vec::new();
+    let mut diagnostics = Vec::new();
+    let mut offset = if source.starts_with('\u{FEFF}') { 3 } else { 0 };
+    loop {
+        let rest = &source[offset..];
+        match Grammar::parse(Rule::next_item, rest) {
+            Ok(mut pairs) => {
+                let item = pairs.next().expect("`next_item` is the top rule");
+                match item
+                    .into_inner()
+                    .find(|pair| pair.as_rule() == Rule::network)
+                {
+                    Some(network) => {
+                        let end = offset + network.as_span().end();
+                        networks.push(build_network(network, offset));
+                        offset = end;
+                    }
+                    None => break, // end of input
+                }
+            }
+            Err(error) => {
+                let diagnostic = syntax_error(&error, source, offset);
+                let resume = next_network_keyword(source, diagnostic.span.end.max(offset + 1));
+                diagnostics.push(diagnostic);
+                match resume {
+                    Some(next) => offset = next,
+                    None => break,
+                }
+            }
+        }
+    }
+    Parsed {
+        file: File { networks },
+        diagnostics,
+    }
+}
+
+/// The offset of the next `network` keyword at or after `from`, outside comments.
+fn next_network_keyword(source: &str, from: usize) -> Option<usize> {
+    let bytes = source.as_bytes();
+    let mut i = from;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'/' if bytes.get(i + 1) == Some(&b'/') => {
+                i = source[i..].find('\n').map_or(bytes.len(), |n| i + n);
+            }
+            b'/' if bytes.get(i + 1) == Some(&b'*') => {
+                i = source[i + 2..]
+                    .find("*/")
+                    .map_or(bytes.len(), |n| i + 2 + n + 2);
+            }
+            b'n' if source[i..].starts_with("network")
+                && !bytes.get(i + 7).is_some_and(|&b| is_ident_byte(b))
+                && !(i > 0 && is_ident_byte(bytes[i - 1])) =>
+            {
+                return Some(i);
+            }
+            _ => i += 1,
+        }
+    }
+    None
+}
+
+fn is_ident_byte(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b == b'_'
+}
+
+// ---------------------------------------------------------------------------------------
+// From pest pairs to the AST. `base` is the offset of the parsed text in the source.
+
+fn span(pair: &Pair<'_, Rule>, base: usize) -> Span {
+    let s = pair.as_span();
+    // pest leaves the whitespace skipped before a failed trailing optional (`act`,
+    // `{ params }`) inside the rule's span; the last child ends where the node does.
+    let end = pair
+        .clone()
+        .into_inner()
+        .last()
+        .map_or(s.end(), |last| last.as_span().end());
+    Span::new(base + s.start(), base + end)
+}
+
+fn build_network(pair: Pair<'_, Rule>, base: usize) -> Network {
+    let network_span = span(&pair, base);
+    let mut name = None;
+    let mut dtype = None;
+    let mut input = None;
+    let mut layers = Vec::new();
+    for inner in pair.into_inner() {
+        match inner.as_rule() {
+            Rule::network_name => name = Some(build_ident(&inner, base)),
+            Rule::dtype => {
+                let dtype_name = inner
+                    .into_inner()
+                    .find(|p| p.as_rule() == Rule::dtype_name)
+                    .expect("`dtype` contains a `dtype_name`");
+                dtype = Some(build_ident(&dtype_name, base));
+            }
+            Rule::input => {
+                let input_span = span(&inner, base);
+                let size = inner
+                    .into_inner()
+                    .find(|p| p.as_rule() == Rule::int)
+                    .expect("`input` contains an `int`");
+                input = Some(Input {
+                    span: input_span,
+                    size: build_int(&size, base),
+                });
+            }
+            Rule::layer => layers.push(build_layer(inner, base)),
+            _ => {} // keywords and punctuation
+        }
+    }
+    Network {
+        span: network_span,
+        name: name.expect("`network` has a `name`"),
+        dtype,
+        input,
+        layers,
+    }
+}
+
+fn build_layer(pair: Pair<'_, Rule>, base: usize) -> Layer {
+    let layer_span = span(&pair, base);
+    let mut name = None;
+    let mut kind = None;
+    let mut activation = None;
+    let mut params = None;
+    for inner in pair.into_inner() {
+        match inner.as_rule() {
+            Rule::layer_name => name = Some(build_ident(&inner, base)),
+            Rule::kind => kind = Some(build_kind(inner, base)),
+            Rule::activation => activation = Some(build_activation(inner, base)),
+            Rule::params => params = Some(build_params(inner, base)),
+            _ => {}
+        }
+    }
+    Layer {
+        span: layer_span,
+        name,
+        kind: kind.expect("`layer` has a `kind`"),
+        activation,
+        params,
+    }
+}
+
+fn build_kind(pair: Pair<'_, Rule>, base: usize) -> Kind {
+    let kind_span = span(&pair, base);
+    let mut name = None;
+    let mut sizes = Vec::with_capacity(2);
+    for inner in pair.into_inner() {
+        match inner.as_rule() {
+            Rule::kind_name => name = Some(build_ident(&inner, base)),
+            Rule::int => sizes.push(build_int(&inner, base)),
+            _ => {}
+        }
+    }
+    let mut sizes = sizes.into_iter();
+    Kind {
+        span: kind_span,
+        name: name.expect("`kind` has a `kind_name`"),
+        inputs: sizes.next().expect("`kind` has two sizes"),
+        outputs: sizes.next().expect("`kind` has two sizes"),
+    }
+}
+
+fn build_activation(pair: Pair<'_, Rule>, base: usize) -> Activation {
+    let activation_span = span(&pair, base);
+    let mut name = None;
+    let mut argument = None;
+    for inner in pair.into_inner() {
+        match inner.as_rule() {
+            Rule::activation_name => name = Some(build_ident(&inner, base)),
+            Rule::number => argument = Some(build_number(inner, base)),
+            _ => {}
+        }
+    }
+    Activation {
+        span: activation_span,
+        name: name.expect("`activation` has a `name`"),
+        argument,
+    }
+}
+
+fn build_params(pair: Pair<'_, Rule>, base: usize) -> Params {
+    let params_span = span(&pair, base);
+    let mut weight = None;
+    let mut bias = None;
+    for inner in pair.into_inner() {
+        match inner.as_rule() {
+            Rule::matrix => weight = Some(build_matrix(inner, base)),
+            Rule::vector => bias = Some(build_vector(inner, base)),
+            _ => {}
+        }
+    }
+    Params {
+        span: params_span,
+        weight: weight.expect("`params` has a `matrix`"),
+        bias: bias.expect("`params` has a `vector`"),
+    }
+}
+
+fn build_matrix(pair: Pair<'_, Rule>, base: usize) -> Matrix {
+    Matrix {
+        span: span(&pair, base),
+        rows: pair
+            .into_inner()
+            .filter(|p| p.as_rule() == Rule::vector)
+            .map(|p| build_vector(p, base))
+            .collect(),
+    }
+}
+
+fn build_vector(pair: Pair<'_, Rule>, base: usize) -> Vector {
+    Vector {
+        span: span(&pair, base),
+        numbers: pair
+            .into_inner()
+            .filter(|p| p.as_rule() == Rule::number)
+            .map(|p| build_number(p, base))
+            .collect(),
+    }
+}
+
+fn build_number(pair: Pair<'_, Rule>, base: usize) -> Number {
+    let number_span = span(&pair, base);
+    // The sign may be separated from the digits; the text joins them.
+    let mut text = String::new();
+    for inner in pair.into_inner() {
+        text.push_str(inner.as_str());
+    }
+    Number {
+        text,
+        span: number_span,
+    }
+}
+
+fn build_ident(pair: &Pair<'_, Rule>, base: usize) -> Ident {
+    Ident {
+        text: pair.as_str().to_owned(),
+        span: span(pair, base),
+    }
+}
+
+fn build_int(pair: &Pair<'_, Rule>, base: usize) -> Int {
+    Int {
+        text: pair.as_str().to_owned(),
+        span: span(pair, base),
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// Syntax errors.
+
+/// Turns pest's error on `source[base..]` into an E001 that names, in words, what was
+/// expected and what was found there.
+fn syntax_error(error: &pest::error::Error<Rule>, source: &str, base: usize) -> Diagnostic {
+    let position = base
+        + match error.location {
+            pest::error::InputLocation::Pos(p) => p,
+            pest::error::InputLocation::Span((start, _)) => start,
+        };
+    let expected: Vec<Rule> = match &error.variant {
+        pest::error::ErrorVariant::ParsingError { positives, .. } => positives.clone(),
+        pest::error::ErrorVariant::CustomError { .. } => Vec::new(),
+    };
+    let found = found_token(source, position);
+    let span = Span::new(position, position + found.len());
+    let found_words = if found.is_empty() {
+        "end of input".to_owned()
+    } else {
+        format!("`{found}`")
+    };
+    let mut words: Vec<&str> = expected.iter().filter_map(|&r| describe_rule(r)).collect();
+    words.sort_unstable();
+    words.dedup();
+    let message = match words.as_slice() {
+        [] => format!("unexpected {found_words}"),
+        [one] => format!("expected {one}, found {found_words}"),
+        [init @ .., last] => format!(
+            "expected one of {} or {last}, found {found_words}",
+            init.join(", ")
+        ),
+    };
+    let label = match words.as_slice() {
+        [] => "unexpected here".to_owned(),
+        [one] => format!("expected {one}"),
+        _ => "unexpected here".to_owned(),
+    };
+    let diagnostic = Diagnostic::new(Code::E001, message, span).with_span_label(label);
+    match keyword_as_layer_name(source, position).or_else(|| help_for(found, &expected)) {
+        Some(help) => diagnostic.with_help(help),
+        None => diagnostic,
+    }
+}
+
+/// The token that starts at `position`: an identifier or number run, a comment opener,
+/// `->`, or one character; empty at the end of input.
+fn found_token(source: &str, position: usize) -> &str {
+    let rest = &source[position.min(source.len())..];
+    let run = rest
+        .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_' || c == '.'))
+        .unwrap_or(rest.len());
+    if run > 0 {
+        // Cut a number run such as `1.5.` no shorter than the user's token.
+        return &rest[..run];
+    }
+    for two in ["->", "/*", "//"] {
+        if rest.starts_with(two) {
+            return &rest[..2];
+        }
+    }
+    rest.chars().next().map_or("", |c| &rest[..c.len_utf8()])
+}
+
+/// What a grammar rule is, in the words of an error message; `None` for rules that are
+/// never worth naming.
+fn describe_rule(rule: Rule) -> Option<&'static str> {
+    Some(match rule {
+        Rule::network | Rule::kw_network => "`network`",
+        Rule::layer | Rule::kw_layer => "`layer`",
+        Rule::input | Rule::kw_input => "`input`",
+        Rule::kw_act => "`act`",
+        Rule::kw_weight => "`weight`",
+        Rule::kw_bias => "`bias`",
+        Rule::dtype | Rule::langle => "`<`",
+        Rule::dtype_name => "`f32` or `f64`",
+        Rule::network_name => "a network name",
+        Rule::layer_name => "a layer name",
+        Rule::activation_name | Rule::activation => "an activation such as `sigmoid`",
+        Rule::kind | Rule::kind_name => "a layer kind such as `affine`",
+        Rule::params | Rule::lbrace => "`{`",
+        Rule::rbrace => "`}`",
+        Rule::matrix | Rule::vector | Rule::lbracket => "`[`",
+        Rule::rbracket => "`]`",
+        Rule::lparen => "`(`",
+        Rule::rparen => "`)`",
+        Rule::rangle => "`>`",
+        Rule::colon => "`:`",
+        Rule::comma => "`,`",
+        Rule::arrow => "`->`",
+        Rule::number | Rule::unsigned | Rule::minus => "a number",
+        Rule::int => "a size (a whole number)",
+        Rule::EOI => "end of input",
+        Rule::file
+        | Rule::next_item
+        | Rule::WHITESPACE
+        | Rule::COMMENT
+        | Rule::identifier
+        | Rule::ident_char
+        | Rule::keyword => return None,
+    })
+}
+
+/// A hint for common mistakes, recognised from the token found.
+fn help_for(found: &str, expected: &[Rule]) -> Option<String> {
+    let wants_number = expected
+        .iter()
+        .any(|r| matches!(r, Rule::number | Rule::unsigned | Rule::int));
+    if found.starts_with("/*") {
+        return Some("this block comment is never closed: end it with `*/`".to_owned());
+    }
+    if wants_number && found.starts_with(|c: char| c.is_ascii_digit() || c == '.') {
+        if expected.contains(&Rule::int) && !expected.contains(&Rule::number) {
+            return Some("sizes are whole numbers written with digits only, e.g. `784`".to_owned());
+        }
+        if found.contains('_') {
+            return Some(format!(
+                "numbers cannot contain `_`: write `{}`",
+                found.replace('_', "")
+            ));
+        }
+        if let Some(fraction) = found.strip_prefix('.') {
+            return Some(format!("write a digit before the point: `0.{fraction}`"));
+        }
+        if let Some(whole) = found.strip_suffix('.') {
+            return Some(format!("write a digit after the point: `{whole}.0`"));
+        }
+        return Some("numbers are written like `3`, `-0.5` or `1e-3`".to_owned());
+    }
+    if wants_number && ["inf", "nan", "NaN", "infinity"].contains(&found) {
+        return Some("parameters must be finite numbers".to_owned());
+    }
+    let wants_name = expected.iter().any(|r| {
+        matches!(
+            r,
+            Rule::network_name | Rule::layer_name | Rule::activation_name
+        )
+    });
+    if wants_name && is_keyword(found) {
+        return Some(format!(
+            "`{found}` is a keyword of the language and cannot be used as a name"
+        ));
+    }
+    None
+}
+
+/// A hint for a keyword used as a layer name (`layer input: affine ...`), which the
+/// grammar reads as a layer kind followed by a stray `:`.
+fn keyword_as_layer_name(source: &str, position: usize) -> Option<String> {
+    if !source[position..].starts_with(':') {
+        return None;
+    }
+    let before = source[..position].trim_end();
+    let word_start = before
+        .rfind(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+        .map_or(0, |i| i + 1);
+    let word = &before[word_start..];
+    is_keyword(word).then(|| {
+        format!("`{word}` is a keyword of the language and cannot name a layer: choose another name, such as `{word}_layer`")
+    })
+}
+
+fn is_keyword(word: &str) -> bool {
+    matches!(
+        word,
+        "network" | "input" | "layer" | "affine" | "act" | "weight" | "bias" | "f32" | "f64"
+    )
+}

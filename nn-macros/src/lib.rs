@@ -1,0 +1,1 @@
+//! The `network!` procedural macro: glue between Rust tokens and `nn-dsl` (issue 4).

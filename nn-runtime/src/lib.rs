@@ -1,0 +1,1 @@
+//! The runtime that generated networks call: kernels, typed layers, loaders (issue 3).
