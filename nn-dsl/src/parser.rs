@@ -125,12 +125,10 @@ fn span(pair: &Pair<'_, Rule>, base: usize) -> Span {
     let s = pair.as_span();
     // pest leaves the whitespace skipped before a failed trailing optional (`act`,
     // `{ params }`) inside the rule's span; the last child ends where the node does.
-    let end = pair
-        .clone()
-        .into_inner()
-        .last()
-        .map_or(s.end(), |last| last.as_span().end());
-    Span::new(base + s.start(), base + end)
+    match pair.clone().into_inner().last() {
+        Some(last) => Span::new(base + s.start(), span(&last, base).end),
+        None => Span::new(base + s.start(), base + s.end()),
+    }
 }
 
 fn build_network(pair: Pair<'_, Rule>, base: usize) -> Network {
@@ -340,6 +338,11 @@ fn syntax_error(error: &pest::error::Error<Rule>, source: &str, base: usize) -> 
         [one] => format!("expected {one}"),
         _ => "unexpected here".to_owned(),
     };
+    if found == "/*" {
+        return Diagnostic::new(Code::E001, "unterminated block comment", span)
+            .with_span_label("the comment starts here")
+            .with_help("end the comment with `*/`; block comments do not nest");
+    }
     let diagnostic = Diagnostic::new(Code::E001, message, span).with_span_label(label);
     match keyword_as_layer_name(source, position).or_else(|| help_for(found, &expected)) {
         Some(help) => diagnostic.with_help(help),
@@ -410,9 +413,6 @@ fn help_for(found: &str, expected: &[Rule]) -> Option<String> {
     let wants_number = expected
         .iter()
         .any(|r| matches!(r, Rule::number | Rule::unsigned | Rule::int));
-    if found.starts_with("/*") {
-        return Some("this block comment is never closed: end it with `*/`".to_owned());
-    }
     if wants_number && found.starts_with(|c: char| c.is_ascii_digit() || c == '.') {
         if expected.contains(&Rule::int) && !expected.contains(&Rule::number) {
             return Some("sizes are whole numbers written with digits only, e.g. `784`".to_owned());

@@ -21,6 +21,7 @@ pub(super) fn check_kind(
     let help =
         match suggest::kind_alias(&name.text).or_else(|| suggest::closest(&name.text, &known)) {
             Some(suggestion) => format!("did you mean `{suggestion}`?"),
+            None if known.len() == 1 => format!("the only layer kind is {}", list(&known)),
             None => format!("the known layer kinds are {}", list(&known)),
         };
     diagnostics.push(

@@ -52,7 +52,7 @@ fn mismatch(
     .with_span_label(format!("expected {reaching}, found {inputs}"))
     .with_label(origin, format!("{what} {}", count(reaching, "value")))
     .with_help(format!(
-        "a layer's input size must equal the size before it: write `{reaching} ->` here, or change the size before"
+        "a layer takes what the layer before it gives: write `{reaching} ->` here, or make the size before it {inputs}"
     ))
 }
 

@@ -1,0 +1,2 @@
+//! The checker benchmark (being written).
+fn main() {}
