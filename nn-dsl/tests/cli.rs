@@ -66,11 +66,18 @@ fn errors_exit_1_and_are_all_reported() {
 #[test]
 fn several_files_in_one_call() {
     let output = nndsl(&["check", VALID, INVALID, WARNINGS]);
-    assert_eq!(code(&output), 1, "any file with an error makes the exit code 1");
+    assert_eq!(
+        code(&output),
+        1,
+        "any file with an error makes the exit code 1"
+    );
     let err = stderr(&output);
     assert!(err.contains("three_mistakes.nn:7:18"), "{err}");
     assert!(err.contains("w001_softmax_hidden.nn:2:41"), "{err}");
-    assert!(!err.contains("three_layer.nn"), "a clean file adds nothing: {err}");
+    assert!(
+        !err.contains("three_layer.nn"),
+        "a clean file adds nothing: {err}"
+    );
 }
 
 #[test]
@@ -81,7 +88,16 @@ fn json_is_one_array_with_the_contract_fields() {
     let items = value.as_array().expect("a JSON array");
     assert_eq!(items.len(), 4);
     let keys = [
-        "file", "code", "severity", "message", "line", "column", "end_line", "end_column", "labels", "help",
+        "file",
+        "code",
+        "severity",
+        "message",
+        "line",
+        "column",
+        "end_line",
+        "end_column",
+        "labels",
+        "help",
     ];
     for item in items {
         let object = item.as_object().expect("objects");
@@ -91,17 +107,31 @@ fn json_is_one_array_with_the_contract_fields() {
         wanted.sort_unstable();
         assert_eq!(found, wanted);
         for label in item["labels"].as_array().expect("labels is an array") {
-            let mut found: Vec<&str> = label.as_object().expect("label objects").keys().map(String::as_str).collect();
+            let mut found: Vec<&str> = label
+                .as_object()
+                .expect("label objects")
+                .keys()
+                .map(String::as_str)
+                .collect();
             found.sort_unstable();
-            assert_eq!(found, ["column", "end_column", "end_line", "line", "message"]);
+            assert_eq!(
+                found,
+                ["column", "end_column", "end_line", "line", "message"]
+            );
         }
     }
     let first = &items[0];
     assert_eq!(first["file"], INVALID);
     assert_eq!(first["code"], "E003");
     assert_eq!(first["severity"], "error");
-    assert_eq!((first["line"].as_u64(), first["column"].as_u64()), (Some(7), Some(18)));
-    assert_eq!((first["end_line"].as_u64(), first["end_column"].as_u64()), (Some(7), Some(19)));
+    assert_eq!(
+        (first["line"].as_u64(), first["column"].as_u64()),
+        (Some(7), Some(18))
+    );
+    assert_eq!(
+        (first["end_line"].as_u64(), first["end_column"].as_u64()),
+        (Some(7), Some(19))
+    );
     assert_eq!(items[1]["help"], "did you mean `sigmoid`?");
     assert_eq!(items[3]["severity"], "warning");
     assert_eq!(items[3]["file"], WARNINGS);
@@ -111,15 +141,27 @@ fn json_is_one_array_with_the_contract_fields() {
 fn json_of_clean_files_is_an_empty_array() {
     let output = nndsl(&["check", "--format", "json", VALID]);
     assert_eq!(code(&output), 0);
-    assert_eq!(serde_json::from_str::<serde_json::Value>(&stdout(&output)).ok(), Some(serde_json::json!([])));
+    assert_eq!(
+        serde_json::from_str::<serde_json::Value>(&stdout(&output)).ok(),
+        Some(serde_json::json!([]))
+    );
 }
 
 #[test]
 fn columns_count_characters_not_bytes() {
     let dir = tempdir("columns");
     let file = dir.join("accents.nn");
-    std::fs::write(&file, "/* réseau é */ network Net { layer affine 2 -> 3 act sigmoidd }").expect("write");
-    let output = nndsl(&["check", "--format", "json", file.to_str().expect("UTF-8 path")]);
+    std::fs::write(
+        &file,
+        "/* réseau é */ network Net { layer affine 2 -> 3 act sigmoidd }",
+    )
+    .expect("write");
+    let output = nndsl(&[
+        "check",
+        "--format",
+        "json",
+        file.to_str().expect("UTF-8 path"),
+    ]);
     let value: serde_json::Value = serde_json::from_str(&stdout(&output)).expect("JSON");
     // `sigmoidd` starts at character 54 (byte 56).
     assert_eq!(value[0]["code"], "E005");
@@ -129,7 +171,10 @@ fn columns_count_characters_not_bytes() {
 
 #[test]
 fn a_missing_file_or_a_directory_exits_2_with_one_line() {
-    for (path, reason) in [("no/such/file.nn", "no such file"), ("tests", "is a directory")] {
+    for (path, reason) in [
+        ("no/such/file.nn", "no such file"),
+        ("tests", "is a directory"),
+    ] {
         let output = nndsl(&["check", path]);
         assert_eq!(code(&output), 2, "{path}");
         let err = stderr(&output);
@@ -175,7 +220,11 @@ fn summary_of_a_broken_file_reports_and_exits_1() {
 fn explain_prints_the_reference_entry() {
     let output = nndsl(&["explain", "E003"]);
     assert_eq!(code(&output), 0);
-    assert!(stdout(&output).starts_with("### E003"), "{}", stdout(&output));
+    assert!(
+        stdout(&output).starts_with("### E003"),
+        "{}",
+        stdout(&output)
+    );
     let lower = nndsl(&["explain", "w001"]);
     assert!(stdout(&lower).starts_with("### W001"));
     let unknown = nndsl(&["explain", "E999"]);
