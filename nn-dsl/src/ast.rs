@@ -88,8 +88,17 @@ pub struct Activation {
     pub span: Span,
     /// The activation's name, not yet checked.
     pub name: Ident,
-    /// The number in parentheses, if any.
-    pub argument: Option<Number>,
+    /// The parenthesised arguments, if any.
+    pub arguments: Option<Arguments>,
+}
+
+/// `(0.01)`: an activation's arguments.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Arguments {
+    /// From `(` to `)`.
+    pub span: Span,
+    /// The numbers, in order (possibly none).
+    pub numbers: Vec<Number>,
 }
 
 /// `{ weight [[...]] bias [...] }`

@@ -1,7 +1,7 @@
 //! The compiler of the `.nn` network-definition language: grammar, parser, checker,
 //! diagnostics and (later) the code generator behind `network!`.
 //!
-//! The pipeline runs one way: [`parse`] gives an [`ast::File`] with spans, [`check`]
+//! The pipeline runs one way: [`parse`] gives an [`ast::File`] with spans, [`check()`]
 //! turns it into the [`ir::Program`] and collects [`Diagnostic`]s, which
 //! [`diag::human`] renders like rustc and `diag::json` as JSON. [`compile`] and
 //! [`compile_bytes`] run the whole front end.

@@ -7,7 +7,8 @@ use pest::Parser as _;
 use pest::iterators::Pair;
 
 use crate::ast::{
-    Activation, File, Ident, Input, Int, Kind, Layer, Matrix, Network, Number, Params, Vector,
+    Activation, Arguments, File, Ident, Input, Int, Kind, Layer, Matrix, Network, Number, Params,
+    Vector,
 };
 use crate::diag::{Code, Diagnostic};
 use crate::span::Span;
@@ -218,18 +219,27 @@ fn build_kind(pair: Pair<'_, Rule>, base: usize) -> Kind {
 fn build_activation(pair: Pair<'_, Rule>, base: usize) -> Activation {
     let activation_span = span(&pair, base);
     let mut name = None;
-    let mut argument = None;
+    let mut arguments = None;
     for inner in pair.into_inner() {
         match inner.as_rule() {
             Rule::activation_name => name = Some(build_ident(&inner, base)),
-            Rule::number => argument = Some(build_number(inner, base)),
+            Rule::arguments => {
+                arguments = Some(Arguments {
+                    span: span(&inner, base),
+                    numbers: inner
+                        .into_inner()
+                        .filter(|p| p.as_rule() == Rule::number)
+                        .map(|p| build_number(p, base))
+                        .collect(),
+                });
+            }
             _ => {}
         }
     }
     Activation {
         span: activation_span,
         name: name.expect("`activation` has a `name`"),
-        argument,
+        arguments,
     }
 }
 
@@ -344,7 +354,21 @@ fn syntax_error(error: &pest::error::Error<Rule>, source: &str, base: usize) -> 
             .with_help("end the comment with `*/`; block comments do not nest");
     }
     let diagnostic = Diagnostic::new(Code::E001, message, span).with_span_label(label);
-    match keyword_as_layer_name(source, position).or_else(|| help_for(found, &expected)) {
+    if let Some((keyword, help)) = keyword_as_layer_name(source, position) {
+        return Diagnostic::new(
+            Code::E001,
+            format!("`{keyword}` is a keyword and cannot name a layer"),
+            keyword_span(source, position, &keyword),
+        )
+        .with_span_label("a keyword of the language")
+        .with_help(help);
+    }
+    if found == "#" {
+        return Diagnostic::new(Code::E001, "unexpected `#`", span)
+            .with_span_label("`#` does not start a comment")
+            .with_help("comments are written `// to the end of the line` or `/* ... */`");
+    }
+    match help_for(found, &expected) {
         Some(help) => diagnostic.with_help(help),
         None => diagnostic,
     }
@@ -384,6 +408,7 @@ fn describe_rule(rule: Rule) -> Option<&'static str> {
         Rule::network_name => "a network name",
         Rule::layer_name => "a layer name",
         Rule::activation_name | Rule::activation => "an activation such as `sigmoid`",
+        Rule::arguments => "`(`",
         Rule::kind | Rule::kind_name => "a layer kind such as `affine`",
         Rule::params | Rule::lbrace => "`{`",
         Rule::rbrace => "`}`",
@@ -450,7 +475,7 @@ fn help_for(found: &str, expected: &[Rule]) -> Option<String> {
 
 /// A hint for a keyword used as a layer name (`layer input: affine ...`), which the
 /// grammar reads as a layer kind followed by a stray `:`.
-fn keyword_as_layer_name(source: &str, position: usize) -> Option<String> {
+fn keyword_as_layer_name(source: &str, position: usize) -> Option<(String, String)> {
     if !source[position..].starts_with(':') {
         return None;
     }
@@ -460,8 +485,17 @@ fn keyword_as_layer_name(source: &str, position: usize) -> Option<String> {
         .map_or(0, |i| i + 1);
     let word = &before[word_start..];
     is_keyword(word).then(|| {
-        format!("`{word}` is a keyword of the language and cannot name a layer: choose another name, such as `{word}_layer`")
+        (
+            word.to_owned(),
+            format!("choose another name, such as `{word}_layer`"),
+        )
     })
+}
+
+/// The span of `keyword`, which ends (before whitespace) just before `position`.
+fn keyword_span(source: &str, position: usize, keyword: &str) -> Span {
+    let end = source[..position].trim_end().len();
+    Span::new(end - keyword.len(), end)
 }
 
 fn is_keyword(word: &str) -> bool {

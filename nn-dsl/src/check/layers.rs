@@ -7,7 +7,7 @@ use crate::diag::{Code, Diagnostic};
 use crate::ir::{Activation, DType, LayerKind};
 
 use super::params::check_number;
-use super::suggest;
+use super::{count, suggest};
 
 /// The layer kind named by `name`, or `None` after reporting E005.
 pub(super) fn check_kind(
@@ -55,19 +55,27 @@ pub(super) fn check_activation(
         "tanh" => Activation::Tanh,
         "softmax" => Activation::Softmax,
         "leaky_relu" => {
-            let Some(slope) = &activation.argument else {
-                diagnostics.push(
-                    Diagnostic::new(
-                        Code::E005,
-                        "`leaky_relu` needs one argument: the slope for negative inputs",
-                        name.span,
-                    )
-                    .with_span_label("missing `(slope)`")
-                    .with_help("write e.g. `leaky_relu(0.01)`"),
-                );
-                return None;
+            let arguments = activation.arguments.as_ref();
+            if let Some([slope]) = arguments.map(|a| a.numbers.as_slice()) {
+                return check_number(slope, dtype, diagnostics).map(Activation::LeakyRelu);
+            }
+            let (span, label) = match arguments {
+                None => (name.span, "missing `(slope)`".to_owned()),
+                Some(a) => (
+                    a.span,
+                    format!("{} given", count(a.numbers.len(), "argument")),
+                ),
             };
-            return check_number(slope, dtype, diagnostics).map(Activation::LeakyRelu);
+            diagnostics.push(
+                Diagnostic::new(
+                    Code::E005,
+                    "`leaky_relu` takes one argument: the slope for negative inputs",
+                    span,
+                )
+                .with_span_label(label)
+                .with_help("write e.g. `leaky_relu(0.01)`"),
+            );
+            return None;
         }
         unknown => {
             let help = match suggest::activation_alias(unknown)
@@ -88,12 +96,12 @@ pub(super) fn check_activation(
             return None;
         }
     };
-    if let Some(argument) = &activation.argument {
+    if let Some(arguments) = &activation.arguments {
         diagnostics.push(
             Diagnostic::new(
                 Code::E005,
                 format!("`{}` takes no argument", name.text),
-                argument.span,
+                arguments.span,
             )
             .with_span_label("unexpected argument")
             .with_help(format!("write `act {}` without parentheses", name.text)),

@@ -1,8 +1,8 @@
 //! The checker: every rule of LANGUAGE.md §5 over the AST, each diagnostic collected
 //! (never stopping at the first), and the [IR](crate::ir) of each network that passed.
 //!
-//! One module per concern: [`names`] (E002, E008, W002), [`sizes`] (E003, E004),
-//! [`layers`] (E005, W001), [`params`] (E006, E007, E009).
+//! One module per concern: `names` (E002, E008, W002), `sizes` (E003, E004),
+//! `layers` (E005, W001), `params` (E006, E007, E009).
 
 mod layers;
 mod names;
