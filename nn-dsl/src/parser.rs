@@ -354,14 +354,17 @@ fn syntax_error(error: &pest::error::Error<Rule>, source: &str, base: usize) -> 
             .with_help("end the comment with `*/`; block comments do not nest");
     }
     let diagnostic = Diagnostic::new(Code::E001, message, span).with_span_label(label);
-    if let Some((keyword, help)) = keyword_as_layer_name(source, position) {
+    if let Some(keyword) = keyword_as_layer_name(source, position) {
         return Diagnostic::new(
             Code::E001,
-            format!("`{keyword}` is a keyword and cannot name a layer"),
-            keyword_span(source, position, &keyword),
+            format!("`{}` is a keyword and cannot name a layer", keyword.text),
+            keyword.span,
         )
         .with_span_label("a keyword of the language")
-        .with_help(help);
+        .with_help(format!(
+            "choose another name, such as `{}_layer`",
+            keyword.text
+        ));
     }
     if found == "#" {
         return Diagnostic::new(Code::E001, "unexpected `#`", span)
@@ -475,27 +478,23 @@ fn help_for(found: &str, expected: &[Rule]) -> Option<String> {
 
 /// A hint for a keyword used as a layer name (`layer input: affine ...`), which the
 /// grammar reads as a layer kind followed by a stray `:`.
-fn keyword_as_layer_name(source: &str, position: usize) -> Option<(String, String)> {
+fn keyword_as_layer_name(source: &str, position: usize) -> Option<Ident> {
     if !source[position..].starts_with(':') {
         return None;
     }
-    let before = source[..position].trim_end();
+    let before = source[..position].trim_end_matches([' ', '\t', '\r', '\n']);
     let word_start = before
-        .rfind(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
-        .map_or(0, |i| i + 1);
+        .trim_end_matches(|c: char| c.is_ascii_alphanumeric() || c == '_')
+        .len();
     let word = &before[word_start..];
-    is_keyword(word).then(|| {
-        (
-            word.to_owned(),
-            format!("choose another name, such as `{word}_layer`"),
-        )
+    let after_layer = before[..word_start]
+        .trim_end_matches([' ', '\t', '\r', '\n'])
+        .strip_suffix("layer")
+        .is_some_and(|rest| !rest.ends_with(|c: char| c.is_ascii_alphanumeric() || c == '_'));
+    (after_layer && is_keyword(word)).then(|| Ident {
+        text: word.to_owned(),
+        span: Span::new(word_start, before.len()),
     })
-}
-
-/// The span of `keyword`, which ends (before whitespace) just before `position`.
-fn keyword_span(source: &str, position: usize, keyword: &str) -> Span {
-    let end = source[..position].trim_end().len();
-    Span::new(end - keyword.len(), end)
 }
 
 fn is_keyword(word: &str) -> bool {
