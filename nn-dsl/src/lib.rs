@@ -22,6 +22,7 @@
 
 pub mod ast;
 pub mod check;
+pub mod codegen;
 pub mod diag;
 pub mod explain;
 pub mod ir;
@@ -33,5 +34,5 @@ pub mod summary;
 pub use check::{Checked, check};
 pub use diag::{Code, Diagnostic, Label, Severity};
 pub use parser::{Parsed, parse};
-pub use source::{Compiled, compile, compile_bytes};
+pub use source::{Compiled, compile, compile_bytes, compile_to_ast};
 pub use span::{LineCol, LineIndex, Span};

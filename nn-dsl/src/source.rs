@@ -3,6 +3,7 @@
 
 use std::borrow::Cow;
 
+use crate::ast;
 use crate::check::{self, Checked};
 use crate::diag::{Code, Diagnostic};
 use crate::parser;
@@ -17,13 +18,19 @@ use crate::span::Span;
 /// assert_eq!(checked.diagnostics[0].help.as_deref(), Some("did you mean `sigmoid`?"));
 /// ```
 pub fn compile(source: &str) -> Checked {
+    compile_to_ast(source).1
+}
+
+/// [`compile`], also giving the syntax tree: what the code generator needs to stand in
+/// for networks with errors ([`codegen::emit_fallback`](crate::codegen::emit_fallback)).
+pub fn compile_to_ast(source: &str) -> (ast::File, Checked) {
     let parsed = parser::parse(source);
     let mut checked = check::check(&parsed.file);
     if !parsed.diagnostics.is_empty() {
         checked.diagnostics.extend(parsed.diagnostics);
         check::sort(&mut checked.diagnostics);
     }
-    checked
+    (parsed.file, checked)
 }
 
 /// The text of a source file and what compiling it found.

@@ -107,7 +107,7 @@ fn activation(activation: Activation) -> String {
 }
 
 /// `45360` as `45,360`.
-fn thousands(n: u128) -> String {
+pub(crate) fn thousands(n: u128) -> String {
     let digits = n.to_string();
     let mut out = String::with_capacity(digits.len() + digits.len() / 3);
     for (i, c) in digits.chars().enumerate() {

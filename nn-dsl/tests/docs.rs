@@ -30,7 +30,10 @@ fn every_entry_has_a_wrong_and_a_fixed_example_that_behave() {
     for code in Code::ALL {
         let entry = nn_dsl::explain::explain(code);
         let blocks = nn_blocks(entry);
-        assert!(blocks.len() >= 2, "{code}: needs a wrong and a fixed ```nn example");
+        assert!(
+            blocks.len() >= 2,
+            "{code}: needs a wrong and a fixed ```nn example"
+        );
         let wrong = nn_dsl::compile(&blocks[0]);
         assert!(
             wrong.diagnostics.iter().any(|d| d.code == code),
@@ -51,10 +54,14 @@ fn the_readme_shows_what_nndsl_check_prints() {
     let workspace = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
     let readme = std::fs::read_to_string(workspace.join("README.md")).expect("README.md");
     let command = "$ nndsl check ";
-    let start = readme.find(command).expect("the README shows an `nndsl check` run");
+    let start = readme
+        .find(command)
+        .expect("the README shows an `nndsl check` run");
     let run = &readme[start..];
     let end = run.find("\n```").expect("the run ends with the code block");
-    let (first_line, shown) = run[..end].split_once('\n').expect("output follows the command");
+    let (first_line, shown) = run[..end]
+        .split_once('\n')
+        .expect("output follows the command");
     let path = &first_line[command.len()..];
 
     let output = std::process::Command::new(env!("CARGO_BIN_EXE_nndsl"))

@@ -1,1 +1,156 @@
-//! The `network!` procedural macro: glue between Rust tokens and `nn-dsl` (issue 4).
+//! The `network!` procedural macro: glue between Rust tokens and `nn-dsl`.
+//!
+//! Use it through `nn_runtime::network!`. Two forms:
+//!
+//! - `network! { network Xor { ... } }`: the `.nn` source inline. The tokens are
+//!   rendered to text with a map back to each token ([`source_map`]), compiled by
+//!   `nn-dsl`, and each error is reported at the DSL tokens it is about.
+//! - `network!(file = "nets/mnist.nn")`: a file relative to the calling crate's
+//!   `Cargo.toml`. Errors are reported on the path literal with the file's
+//!   `path:line:col`, source line and carets, as `nndsl check` prints them.
+//!
+//! Warnings (W001, W002) cannot be emitted by a proc macro on stable Rust; they appear
+//! as `deprecated` warnings on the DSL token (or the path literal), whose note is the
+//! diagnostic. After an error the networks are still emitted, with bodies that are
+//! never reached, so that the user sees that error and not a cascade.
+
+mod source_map;
+
+use std::path::PathBuf;
+
+use nn_dsl::diag::human::{self, Style};
+use nn_dsl::{Diagnostic, Severity};
+use proc_macro2::{Punct, Spacing, Span, TokenStream, TokenTree};
+use quote::{format_ident, quote, quote_spanned};
+
+use source_map::SourceMap;
+
+/// Compiles a network definition into Rust structs; see the crate documentation.
+#[proc_macro]
+pub fn network(input: proc_macro::TokenStream) -> proc_macro::TokenStream {
+    let input = TokenStream::from(input);
+    let expanded = match file_argument(&input) {
+        Some(Ok(path)) => expand_file(&path),
+        Some(Err(error)) => error.to_compile_error(),
+        None => expand_inline(input),
+    };
+    expanded.into()
+}
+
+/// `Some` when the input is the file form `file = "..."` (a source starts with
+/// `network` instead), with the path literal or an error about the form.
+fn file_argument(input: &TokenStream) -> Option<syn::Result<syn::LitStr>> {
+    let first = input.clone().into_iter().next()?;
+    if !matches!(&first, TokenTree::Ident(ident) if ident == "file") {
+        return None;
+    }
+    Some(syn::parse::Parser::parse2(
+        |stream: syn::parse::ParseStream<'_>| {
+            stream.parse::<syn::Ident>()?;
+            stream.parse::<syn::Token![=]>()?;
+            let path: syn::LitStr = stream.parse()?;
+            if !stream.is_empty() {
+                return Err(stream.error(
+                    "expected nothing after the path: `network!(file = \"nets/mnist.nn\")`",
+                ));
+            }
+            Ok(path)
+        },
+        input.clone(),
+    ))
+}
+
+fn expand_inline(input: TokenStream) -> TokenStream {
+    let map = SourceMap::new(input);
+    let (file, checked) = nn_dsl::compile_to_ast(&map.text);
+    let mut out = TokenStream::new();
+    for diagnostic in &checked.diagnostics {
+        let (first, last) = map.spans(diagnostic.span.start, diagnostic.span.end);
+        let message = inline_message(diagnostic, &map.text);
+        out.extend(match diagnostic.severity {
+            Severity::Error => spanned_error(first, last, &message),
+            Severity::Warning => warning(diagnostic, first, &message),
+        });
+    }
+    out.extend(generated(&file, &checked));
+    out
+}
+
+fn expand_file(path: &syn::LitStr) -> TokenStream {
+    let relative = path.value();
+    let base = std::env::var_os("CARGO_MANIFEST_DIR").map_or_else(PathBuf::new, PathBuf::from);
+    let full = base.join(&relative);
+    let bytes = match std::fs::read(&full) {
+        Ok(bytes) => bytes,
+        Err(error) => {
+            let message = format!("cannot read `{relative}` ({}): {error}", full.display());
+            return syn::Error::new(path.span(), message).to_compile_error();
+        }
+    };
+    let compiled = nn_dsl::compile_bytes(&bytes);
+    let file = nn_dsl::parse(&compiled.text).file;
+    let full_text = full.to_string_lossy();
+    // Cargo rebuilds the crate when the file changes, also after an error.
+    let mut out = quote!(
+        const _: &[u8] = ::core::include_bytes!(#full_text);
+    );
+    for diagnostic in &compiled.checked.diagnostics {
+        let rendered = human::render(diagnostic, &relative, &compiled.text, Style::Plain);
+        // rustc puts `error: ` before the message: drop our own `error[E003]` prefix.
+        let body = rendered.split_once('\n').map_or("", |(_, rest)| rest);
+        let message = format!("{}: {}\n{body}", diagnostic.code, diagnostic.message);
+        out.extend(match diagnostic.severity {
+            Severity::Error => spanned_error(path.span(), path.span(), &message),
+            Severity::Warning => warning(diagnostic, path.span(), &message),
+        });
+    }
+    out.extend(generated(&file, &compiled.checked));
+    out
+}
+
+/// The networks' code; after an error, stand-ins that keep user code type-checking.
+fn generated(file: &nn_dsl::ast::File, checked: &nn_dsl::Checked) -> TokenStream {
+    if checked.has_errors() {
+        nn_dsl::codegen::emit_fallback(file, &checked.program)
+    } else {
+        nn_dsl::codegen::emit(&checked.program)
+    }
+}
+
+/// `E005: unknown activation`, then each label (with the text it points at) and the help.
+fn inline_message(diagnostic: &Diagnostic, text: &str) -> String {
+    let mut message = format!("{}: {}", diagnostic.code, diagnostic.message);
+    for label in &diagnostic.labels {
+        let at = text.get(label.span.range()).unwrap_or("").trim();
+        message.push_str(&format!("\nnote: {} (at `{at}`)", label.message));
+    }
+    if let Some(help) = &diagnostic.help {
+        message.push_str(&format!("\nhelp: {help}"));
+    }
+    message
+}
+
+/// A compile error underlining the tokens from `first` to `last`.
+fn spanned_error(first: Span, last: Span, message: &str) -> TokenStream {
+    let mut tokens = TokenStream::new();
+    for span in [first, last] {
+        let mut punct = Punct::new('.', Spacing::Alone);
+        punct.set_span(span);
+        tokens.extend([TokenTree::Punct(punct)]);
+    }
+    syn::Error::new_spanned(tokens, message).to_compile_error()
+}
+
+/// A warning on stable Rust: the use of a `#[deprecated]` constant, at `span`, whose
+/// note is the diagnostic. The constant is named after the code (`W002`).
+fn warning(diagnostic: &Diagnostic, span: Span, message: &str) -> TokenStream {
+    let name = format_ident!("{}", diagnostic.code.as_str(), span = span);
+    quote_spanned! {span=>
+        const _: () = {
+            #[deprecated(note = #message)]
+            #[allow(non_upper_case_globals, reason = "named after the diagnostic code")]
+            const #name: () = ();
+            #name
+        };
+    }
+}

@@ -42,6 +42,11 @@ enum Command {
         /// The `.nn` file.
         file: PathBuf,
     },
+    /// Print the Rust code that `network!` generates for the file, formatted.
+    Expand {
+        /// The `.nn` file.
+        file: PathBuf,
+    },
     /// Explain a diagnostic code, e.g. `nndsl explain E003`.
     Explain {
         /// The code, such as `E003` or `W001`.
@@ -77,6 +82,7 @@ fn main() -> ExitCode {
     let code = match cli.command {
         Command::Check { files, format } => check(&files, format, style),
         Command::Summary { file } => summary(&file, style),
+        Command::Expand { file } => expand(&file, style),
         Command::Explain { code } => explain(&code),
     };
     ExitCode::from(code)
@@ -164,17 +170,29 @@ fn render_human(compiled: &Compiled<'_>, name: &str, style: Style) -> String {
 }
 
 fn summary(path: &Path, style: Style) -> u8 {
+    with_program(path, style, nn_dsl::summary::render)
+}
+
+fn expand(path: &Path, style: Style) -> u8 {
+    with_program(path, style, nn_dsl::codegen::expand)
+}
+
+/// Compiles the file, reports its diagnostics on stderr and, if it has no error,
+/// prints what `render` makes of its program on stdout.
+fn with_program(path: &Path, style: Style, render: impl Fn(&nn_dsl::ir::Program) -> String) -> u8 {
     let bytes = match read(path) {
         Ok(bytes) => bytes,
         Err(code) => return code,
     };
     let compiled = nn_dsl::compile_bytes(&bytes);
-    let name = path.display().to_string();
-    eprint!("{}", render_human(&compiled, &name, style));
+    eprint!(
+        "{}",
+        render_human(&compiled, &path.display().to_string(), style)
+    );
     if compiled.checked.has_errors() {
         return 1;
     }
-    print!("{}", nn_dsl::summary::render(&compiled.checked.program));
+    print!("{}", render(&compiled.checked.program));
     0
 }
 

@@ -10,6 +10,9 @@ mod params;
 mod sizes;
 mod suggest;
 
+pub(crate) use names::is_rust_keyword;
+pub use sizes::MAX_SIZE;
+
 use crate::ast;
 use crate::diag::Diagnostic;
 use crate::ir::{self, DType};

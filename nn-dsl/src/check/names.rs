@@ -88,6 +88,21 @@ pub(super) fn check_layer_names(layers: &[ast::Layer], diagnostics: &mut Vec<Dia
                 .with_help(convert("snake case", &name.text.to_snake_case())),
             );
         }
+        if let Some(k) = implicit_field_clash(&name.text, layers) {
+            diagnostics.push(
+                Diagnostic::new(
+                    Code::E008,
+                    format!("the name `{}` is taken by the unnamed layer {k}", name.text),
+                    name.span,
+                )
+                .with_span_label("clashes with an implicit name")
+                .with_label(layers[k - 1].kind.span, format!("layer {k} is the field `layer{k}` in Rust"))
+                .with_help(format!(
+                    "unnamed layers become the fields `layer1`, `layer2`, ... of the generated struct: \
+                     rename this layer, or give layer {k} a name"
+                )),
+            );
+        }
         match first.get(name.text.as_str()) {
             Some(earlier) => diagnostics.push(
                 Diagnostic::new(
@@ -108,6 +123,14 @@ pub(super) fn check_layer_names(layers: &[ast::Layer], diagnostics: &mut Vec<Dia
             }
         }
     }
+}
+
+/// `Some(k)` when `name` is `layer{k}` and layer `k` is unnamed: the generated struct
+/// calls an unnamed layer `layer{k}`, so the two fields would clash.
+fn implicit_field_clash(name: &str, layers: &[ast::Layer]) -> Option<usize> {
+    let k: usize = name.strip_prefix("layer")?.parse().ok()?;
+    let layer = layers.get(k.checked_sub(1)?)?;
+    (layer.name.is_none() && format!("layer{k}") == name).then_some(k)
 }
 
 fn keyword(name: &ast::Ident, what: &str, suggestion: &str) -> Diagnostic {
@@ -131,7 +154,8 @@ fn convert(style: &str, suggestion: &str) -> String {
     format!("convert the identifier to {style}: `{suggestion}`")
 }
 
-fn is_rust_keyword(name: &str) -> bool {
+/// Whether Rust reserves `name`, so that it cannot name an item or a field.
+pub(crate) fn is_rust_keyword(name: &str) -> bool {
     RUST_KEYWORDS.contains(&name)
 }
 

@@ -1,0 +1,275 @@
+//! One network as Rust: the struct, its inherent methods and its `Network` impl.
+
+use proc_macro2::{Ident, Literal, Span as TokenSpan, TokenStream};
+use quote::{format_ident, quote};
+
+use super::literal;
+use crate::ir::{Activation, DType, Layer, Network};
+use crate::summary::thousands;
+
+/// The Rust items of one checked network.
+///
+/// Generated code names everything by absolute path (`::nn_runtime::...`), so it works
+/// in any module whatever the user has imported.
+pub fn emit_network(network: &Network) -> TokenStream {
+    let name = format_ident!("{}", network.name);
+    let elem = elem_type(network.dtype);
+    let (input, output) = (size(network.input), size(network.output));
+    let fields: Vec<Ident> = network
+        .layers
+        .iter()
+        .enumerate()
+        .map(|(i, l)| field_name(i, l))
+        .collect();
+    let field_types = network.layers.iter().map(|layer| {
+        let (i, o) = (size(layer.inputs), size(layer.outputs));
+        quote!(::nn_runtime::Affine<#elem, #i, #o>)
+    });
+    let field_docs = network.layers.iter().enumerate().map(|(i, layer)| {
+        format!(
+            " Layer {}: affine {} -> {}, {} (parameters `{}`, `{}`).",
+            i + 1,
+            layer.inputs,
+            layer.outputs,
+            activation_text(layer.activation),
+            layer.weight_tensor,
+            layer.bias_tensor
+        )
+    });
+    let activations: Vec<TokenStream> = network
+        .layers
+        .iter()
+        .map(|l| activation(l.activation))
+        .collect();
+    let struct_doc = struct_doc(network);
+
+    let new = emit_new(network, &fields, &activations);
+    let default_impl = if new.is_empty() {
+        TokenStream::new()
+    } else {
+        quote! {
+            impl ::core::default::Default for #name {
+                /// [`Self::new`]: the parameters written in the definition.
+                fn default() -> Self {
+                    Self::new()
+                }
+            }
+        }
+    };
+    let weight_names = network.layers.iter().map(|l| &l.weight_tensor);
+    let bias_names = network.layers.iter().map(|l| &l.bias_tensor);
+    let forward = emit_forward(&fields);
+    let forward_batch = emit_forward_batch(&fields);
+    let input_doc = format!(" The input size, {}.", network.input);
+    let output_doc = format!(" The output size, {}.", network.output);
+
+    quote! {
+        #(#[doc = #struct_doc])*
+        #[derive(Clone, Debug)]
+        pub struct #name {
+            #(
+                #[doc = #field_docs]
+                pub #fields: #field_types,
+            )*
+        }
+
+        impl #name {
+            #[doc = #input_doc]
+            pub const INPUT: usize = #input;
+            #[doc = #output_doc]
+            pub const OUTPUT: usize = #output;
+
+            #new
+
+            /// The network with every weight and bias zero.
+            pub fn zeros() -> Self {
+                Self {
+                    #( #fields: ::nn_runtime::Affine::zeros(#activations), )*
+                }
+            }
+
+            /// The network with weights drawn from `seed`: He initialisation for
+            /// relu-family layers, Xavier for the others; biases zero.
+            pub fn random(seed: u64) -> Self {
+                let mut rng = ::nn_runtime::InitRng::new(seed);
+                Self {
+                    #( #fields: ::nn_runtime::Affine::random(&mut rng, #activations), )*
+                }
+            }
+
+            /// Loads the parameters from a `.safetensors` or `.npz` file. Every tensor
+            /// must be there with its exact shape and element type, and no other.
+            pub fn load(path: impl ::core::convert::AsRef<::std::path::Path>) -> ::core::result::Result<Self, ::nn_runtime::LoadError> {
+                let mut tensors = ::nn_runtime::Tensors::open(path)?;
+                let network = Self {
+                    #( #fields: ::nn_runtime::Affine::load(&mut tensors, #weight_names, #bias_names, #activations)?, )*
+                };
+                tensors.finish()?;
+                ::core::result::Result::Ok(network)
+            }
+
+            /// Runs one sample through the network, without allocating.
+            pub fn forward(&self, x: &[#elem; #input]) -> [#elem; #output] {
+                #forward
+            }
+
+            /// Runs a batch, one sample per row.
+            pub fn forward_batch(&self, x: ::nn_runtime::ndarray::ArrayView2<'_, #elem>) -> ::core::result::Result<::nn_runtime::ndarray::Array2<#elem>, ::nn_runtime::ShapeError> {
+                #forward_batch
+            }
+        }
+
+        #default_impl
+
+        impl ::nn_runtime::Network for #name {
+            type Elem = #elem;
+            const INPUT: usize = #input;
+            const OUTPUT: usize = #output;
+            type Input = [#elem; #input];
+            type Output = [#elem; #output];
+
+            fn forward(&self, x: &Self::Input) -> Self::Output {
+                #name::forward(self, x)
+            }
+
+            fn forward_batch(&self, x: ::nn_runtime::ndarray::ArrayView2<'_, #elem>) -> ::core::result::Result<::nn_runtime::ndarray::Array2<#elem>, ::nn_runtime::ShapeError> {
+                #name::forward_batch(self, x)
+            }
+        }
+    }
+}
+
+/// `new()`, when every layer has inline parameters: the literals are `'static`
+/// (constant promotion), so even a large matrix is never built on the stack.
+fn emit_new(network: &Network, fields: &[Ident], activations: &[TokenStream]) -> TokenStream {
+    let Some(params): Option<Vec<_>> = network.layers.iter().map(|l| l.params.as_ref()).collect()
+    else {
+        return TokenStream::new();
+    };
+    let weights = network
+        .layers
+        .iter()
+        .zip(&params)
+        .map(|(layer, p)| literal::matrix(&p.weight, layer.outputs));
+    let biases = params.iter().map(|p| literal::vector(&p.bias));
+    quote! {
+        /// The network with the parameters written in its definition.
+        pub fn new() -> Self {
+            Self {
+                #( #fields: ::nn_runtime::Affine::from_static(&#weights, &#biases, #activations), )*
+            }
+        }
+    }
+}
+
+fn emit_forward(fields: &[Ident]) -> TokenStream {
+    let (last, init) = fields
+        .split_last()
+        .expect("a network has at least one layer");
+    let first = init.first().unwrap_or(last);
+    if init.is_empty() {
+        return quote!(self.#first.forward(x));
+    }
+    let rest = &init[1..];
+    quote! {
+        let x = self.#first.forward(x);
+        #( let x = self.#rest.forward(&x); )*
+        self.#last.forward(&x)
+    }
+}
+
+fn emit_forward_batch(fields: &[Ident]) -> TokenStream {
+    let (last, init) = fields
+        .split_last()
+        .expect("a network has at least one layer");
+    if init.is_empty() {
+        return quote!(self.#last.forward_batch(x));
+    }
+    let (first, rest) = (&init[0], &init[1..]);
+    quote! {
+        let x = self.#first.forward_batch(x)?;
+        #( let x = self.#rest.forward_batch(x.view())?; )*
+        self.#last.forward_batch(x.view())
+    }
+}
+
+/// A size as an unsuffixed literal (`784`, not `784usize`).
+pub(crate) fn size(n: usize) -> Literal {
+    Literal::usize_unsuffixed(n)
+}
+
+/// The struct field of layer `index` (from 0): its name, or `layer{k}` when unnamed.
+pub(crate) fn field_name(index: usize, layer: &Layer) -> Ident {
+    match &layer.name {
+        Some(name) => Ident::new(name, TokenSpan::call_site()),
+        None => format_ident!("layer{}", index + 1),
+    }
+}
+
+pub(crate) fn elem_type(dtype: DType) -> TokenStream {
+    match dtype {
+        DType::F32 => quote!(f32),
+        DType::F64 => quote!(f64),
+    }
+}
+
+fn activation(activation: Activation) -> TokenStream {
+    match activation {
+        Activation::Identity => quote!(::nn_runtime::Activation::Identity),
+        Activation::Step => quote!(::nn_runtime::Activation::Step),
+        Activation::Sigmoid => quote!(::nn_runtime::Activation::Sigmoid),
+        Activation::Relu => quote!(::nn_runtime::Activation::Relu),
+        Activation::LeakyRelu(slope) => {
+            let slope = literal::scalar(slope);
+            quote!(::nn_runtime::Activation::LeakyRelu(#slope))
+        }
+        Activation::Tanh => quote!(::nn_runtime::Activation::Tanh),
+        Activation::Softmax => quote!(::nn_runtime::Activation::Softmax),
+    }
+}
+
+fn activation_text(activation: Activation) -> String {
+    match activation {
+        Activation::LeakyRelu(crate::ir::Scalar::F32(a)) => format!("leaky_relu({a})"),
+        Activation::LeakyRelu(crate::ir::Scalar::F64(a)) => format!("leaky_relu({a})"),
+        other => other.name().to_owned(),
+    }
+}
+
+/// The struct's rustdoc: what it is and its layer table, so that `cargo doc` and IDE
+/// hovers show the network.
+fn struct_doc(network: &Network) -> Vec<String> {
+    let mut lines = vec![
+        format!(
+            " The `{}` network: {} -> {}, {} layer{}, `{}` (generated by `network!`).",
+            network.name,
+            network.input,
+            network.output,
+            network.layers.len(),
+            if network.layers.len() == 1 { "" } else { "s" },
+            network.dtype.as_str()
+        ),
+        String::new(),
+        " | # | field | kind | in -> out | activation | parameters | tensors |".to_owned(),
+        " |--:|---|---|---|---|--:|---|".to_owned(),
+    ];
+    for (i, layer) in network.layers.iter().enumerate() {
+        lines.push(format!(
+            " | {} | `{}` | {} | {} -> {} | {} | {} | `{}`, `{}` |",
+            i + 1,
+            field_name(i, layer),
+            layer.kind.name(),
+            layer.inputs,
+            layer.outputs,
+            activation_text(layer.activation),
+            thousands(layer.parameter_count()),
+            layer.weight_tensor,
+            layer.bias_tensor,
+        ));
+    }
+    lines.push(format!(
+        " | | **total** | | | | {} | |",
+        thousands(network.parameter_count())
+    ));
+    lines
+}
