@@ -35,4 +35,4 @@ pub use check::{Checked, check};
 pub use diag::{Code, Diagnostic, Label, Severity};
 pub use parser::{Parsed, parse};
 pub use source::{Compiled, compile, compile_bytes, compile_to_ast};
-pub use span::{LineCol, LineIndex, Span};
+pub use span::{LineCol, LineIndex, SourceFile, Span};

@@ -326,6 +326,15 @@ fn syntax_error(error: &pest::error::Error<Rule>, source: &str, base: usize) -> 
         pest::error::ErrorVariant::CustomError { .. } => Vec::new(),
     };
     let found = found_token(source, position);
+    // At the end of input, point just after the last token, not at an empty last line.
+    let position = if found.is_empty() {
+        source
+            .trim_end_matches([' ', '\t', '\r', '\n'])
+            .len()
+            .max(base)
+    } else {
+        position
+    };
     let span = Span::new(position, position + found.len());
     let found_words = if found.is_empty() {
         "end of input".to_owned()

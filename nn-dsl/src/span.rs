@@ -80,10 +80,53 @@ impl LineIndex {
     /// that contains it.
     pub fn line_col(&self, source: &str, offset: usize) -> LineCol {
         let offset = floor_char_boundary(source, offset);
-        let line = self.line_starts.partition_point(|&start| start <= offset);
+        let line = self.line_of(offset);
         let line_start = self.line_starts[line - 1];
         let column = source[line_start..offset].chars().count() + 1;
         LineCol { line, column }
+    }
+
+    /// The line (from 1) that byte `offset` is on.
+    pub fn line_of(&self, offset: usize) -> usize {
+        self.line_starts.partition_point(|&start| start <= offset)
+    }
+
+    /// The byte offset at which `line` (from 1) starts; past the last line, `None`.
+    pub fn line_start(&self, line: usize) -> Option<usize> {
+        self.line_starts.get(line.checked_sub(1)?).copied()
+    }
+}
+
+/// A source text with its name and line index, built once per file and shared by
+/// every diagnostic rendered about it.
+///
+/// ```
+/// let file = nn_dsl::SourceFile::new("n.nn", "network N {\n}");
+/// assert_eq!(file.line_col(12).line, 2);
+/// ```
+#[derive(Clone, Debug)]
+pub struct SourceFile<'a> {
+    /// The path shown in diagnostics.
+    pub path: &'a str,
+    /// The text that spans refer to.
+    pub text: &'a str,
+    /// Its lines.
+    pub index: LineIndex,
+}
+
+impl<'a> SourceFile<'a> {
+    /// Indexes `text`, read from `path`.
+    pub fn new(path: &'a str, text: &'a str) -> Self {
+        SourceFile {
+            path,
+            text,
+            index: LineIndex::new(text),
+        }
+    }
+
+    /// The line and column of byte `offset`.
+    pub fn line_col(&self, offset: usize) -> LineCol {
+        self.index.line_col(self.text, offset)
     }
 }
 

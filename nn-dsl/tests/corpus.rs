@@ -6,7 +6,7 @@
 use std::path::Path;
 
 use nn_dsl::diag::human::{self, Style};
-use nn_dsl::{Code, LineIndex};
+use nn_dsl::{Code, SourceFile};
 
 fn read(path: &Path) -> Vec<u8> {
     std::fs::read(path).unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()))
@@ -64,22 +64,12 @@ fn invalid_sources_report_their_code() {
         assert!(!diagnostics.is_empty(), "{stem} should report something");
 
         let name = display_name(path);
-        let mut human_text = String::new();
-        for diagnostic in diagnostics {
-            human_text.push_str(&human::render(
-                diagnostic,
-                &name,
-                &compiled.text,
-                Style::Plain,
-            ));
-            human_text.push_str("\n\n");
-        }
-        insta::assert_snapshot!("human", human_text);
+        let file = SourceFile::new(&name, &compiled.text);
+        insta::assert_snapshot!("human", human::render_all(diagnostics, &file, Style::Plain));
 
-        let index = LineIndex::new(&compiled.text);
         let json: Vec<_> = diagnostics
             .iter()
-            .map(|d| nn_dsl::diag::json::to_json(d, &name, &compiled.text, &index))
+            .map(|d| nn_dsl::diag::json::to_json(d, &file))
             .collect();
         let json = serde_json::to_string_pretty(&json).expect("diagnostics serialise");
         insta::assert_snapshot!("json", json);

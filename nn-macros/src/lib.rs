@@ -94,8 +94,9 @@ fn expand_file(path: &syn::LitStr) -> TokenStream {
     let mut out = quote!(
         const _: &[u8] = ::core::include_bytes!(#full_text);
     );
+    let source = nn_dsl::SourceFile::new(&relative, &compiled.text);
     for diagnostic in &compiled.checked.diagnostics {
-        let rendered = human::render(diagnostic, &relative, &compiled.text, Style::Plain);
+        let rendered = human::render(diagnostic, &source, Style::Plain);
         // rustc puts `error: ` before the message: drop our own `error[E003]` prefix.
         let body = rendered.split_once('\n').map_or("", |(_, rest)| rest);
         let message = format!("{}: {}\n{body}", diagnostic.code, diagnostic.message);

@@ -10,7 +10,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand, ValueEnum};
 use nn_dsl::diag::human::{self, Style};
-use nn_dsl::{Code, Compiled, LineIndex};
+use nn_dsl::{Code, Compiled, SourceFile};
 
 #[derive(Parser)]
 #[command(
@@ -135,13 +135,13 @@ fn check(files: &[PathBuf], format: Format, style: Style) -> u8 {
                 let _ = stderr.write_all(render_human(&compiled, &name, style).as_bytes());
             }
             Format::Json => {
-                let index = LineIndex::new(&compiled.text);
+                let file = SourceFile::new(&name, &compiled.text);
                 json.extend(
                     compiled
                         .checked
                         .diagnostics
                         .iter()
-                        .map(|d| nn_dsl::diag::json::to_json(d, &name, &compiled.text, &index)),
+                        .map(|d| nn_dsl::diag::json::to_json(d, &file)),
                 );
             }
         }
@@ -155,18 +155,8 @@ fn check(files: &[PathBuf], format: Format, style: Style) -> u8 {
 
 /// Every diagnostic of a file, then rustc's closing line.
 fn render_human(compiled: &Compiled<'_>, name: &str, style: Style) -> String {
-    let diagnostics = &compiled.checked.diagnostics;
-    let mut out = String::new();
-    for diagnostic in diagnostics {
-        out.push_str(&human::render(diagnostic, name, &compiled.text, style));
-        out.push_str("\n\n");
-    }
-    let errors = diagnostics.iter().filter(|d| d.is_error()).count();
-    if let Some(line) = human::render_summary(errors, diagnostics.len() - errors, style) {
-        out.push_str(&line);
-        out.push_str("\n\n");
-    }
-    out
+    let file = SourceFile::new(name, &compiled.text);
+    human::render_all(&compiled.checked.diagnostics, &file, style)
 }
 
 fn summary(path: &Path, style: Style) -> u8 {

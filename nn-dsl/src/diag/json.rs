@@ -5,7 +5,7 @@
 use serde::Serialize;
 
 use super::Diagnostic;
-use crate::span::{LineIndex, Span};
+use crate::span::{SourceFile, Span};
 
 /// One diagnostic as it appears in the JSON array.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -47,16 +47,11 @@ pub struct JsonLabel {
     pub message: String,
 }
 
-/// Converts a diagnostic of `source` (read from `file`) into its JSON form.
-pub fn to_json(
-    diagnostic: &Diagnostic,
-    file: &str,
-    source: &str,
-    index: &LineIndex,
-) -> JsonDiagnostic {
-    let (line, column, end_line, end_column) = positions(diagnostic.span, source, index);
+/// Converts a diagnostic about `file` into its JSON form.
+pub fn to_json(diagnostic: &Diagnostic, file: &SourceFile<'_>) -> JsonDiagnostic {
+    let (line, column, end_line, end_column) = positions(diagnostic.span, file);
     JsonDiagnostic {
-        file: file.to_owned(),
+        file: file.path.to_owned(),
         code: diagnostic.code.as_str().to_owned(),
         severity: diagnostic.severity.as_str().to_owned(),
         message: diagnostic.message.clone(),
@@ -68,7 +63,7 @@ pub fn to_json(
             .labels
             .iter()
             .map(|label| {
-                let (line, column, end_line, end_column) = positions(label.span, source, index);
+                let (line, column, end_line, end_column) = positions(label.span, file);
                 JsonLabel {
                     line,
                     column,
@@ -82,8 +77,8 @@ pub fn to_json(
     }
 }
 
-fn positions(span: Span, source: &str, index: &LineIndex) -> (usize, usize, usize, usize) {
-    let start = index.line_col(source, span.start);
-    let end = index.line_col(source, span.end);
+fn positions(span: Span, file: &SourceFile<'_>) -> (usize, usize, usize, usize) {
+    let start = file.line_col(span.start);
+    let end = file.line_col(span.end);
     (start.line, start.column, end.line, end.column)
 }
