@@ -3,7 +3,7 @@
 //! Use it through `nn_runtime::network!`. Two forms:
 //!
 //! - `network! { network Xor { ... } }`: the `.nn` source inline. The tokens are
-//!   rendered to text with a map back to each token ([`source_map`]), compiled by
+//!   rendered to text with a map back to each token (`source_map`), compiled by
 //!   `nn-dsl`, and each error is reported at the DSL tokens it is about.
 //! - `network!(file = "nets/mnist.nn")`: a file relative to the calling crate's
 //!   `Cargo.toml`. Errors are reported on the path literal with the file's
