@@ -1,0 +1,357 @@
+//! [`Affine`]: the typed layer `y = act(x·W + b)` with its sizes in its type.
+
+use std::fmt;
+
+use ndarray::{Array2, ArrayView2};
+
+use crate::{Activation, Float, InitRng, LoadError, ShapeError, Tensors};
+
+/// An affine layer `y = act(x·W + b)` from `IN` inputs to `OUT` outputs.
+///
+/// `W` has shape `[IN, OUT]`, row-major, one row per input (as in the book and numpy:
+/// `np.dot(x, W) + b`); `b` has `OUT` elements. Both live on the heap, so a 784×50
+/// layer is never built on the stack. The sizes are part of the type: a layer that
+/// takes 3 values cannot be given 2, and layers chain only when the sizes agree.
+///
+/// The first layer of the book's three-layer network (chapter 3):
+///
+/// ```
+/// use nn_runtime::{Activation, Affine};
+///
+/// let layer = Affine::<f64, 2, 3>::from_static(
+///     &[[0.1, 0.3, 0.5], [0.2, 0.4, 0.6]],
+///     &[0.1, 0.2, 0.3],
+///     Activation::Sigmoid,
+/// );
+/// let z = layer.forward(&[1.0, 0.5]);
+/// let book = [0.57444252, 0.66818777, 0.75026011];
+/// assert!(z.iter().zip(book).all(|(z, b)| (z - b).abs() < 1e-8));
+/// ```
+#[derive(Clone, PartialEq)]
+pub struct Affine<T, const IN: usize, const OUT: usize> {
+    /// `IN * OUT` values, row `i` (the weights of input `i`) at `i * OUT ..`.
+    weight: Box<[T]>,
+    bias: Box<[T; OUT]>,
+    activation: Activation<T>,
+}
+
+impl<T: Float, const IN: usize, const OUT: usize> Affine<T, IN, OUT> {
+    /// Checked when a constructor is instantiated: a layer without inputs or outputs is
+    /// a compile error, not a panic in `forward`.
+    const SIZES_OK: () = assert!(
+        IN > 0 && OUT > 0 && IN.checked_mul(OUT).is_some(),
+        "an affine layer needs at least one input and one output"
+    );
+
+    /// The layer with the given parameters: `weight` holds `IN * OUT` values row-major
+    /// (row `i` is the weights of input `i`), `bias` holds `OUT` values.
+    ///
+    /// ```
+    /// use nn_runtime::{Activation, Affine};
+    ///
+    /// let layer = Affine::<f32, 2, 1>::new(&[0.5, 0.5], &[-0.7], Activation::Step)?;
+    /// assert_eq!(layer.forward(&[1.0, 1.0]), [1.0]);  // AND
+    /// assert_eq!(layer.forward(&[1.0, 0.0]), [0.0]);
+    ///
+    /// let err = Affine::<f32, 2, 1>::new(&[0.5], &[-0.7], Activation::Step).unwrap_err();
+    /// assert_eq!(err.to_string(), "wrong weight length (IN × OUT, row-major): expected 2, found 1");
+    /// # Ok::<(), nn_runtime::ShapeError>(())
+    /// ```
+    pub fn new(weight: &[T], bias: &[T], activation: Activation<T>) -> Result<Self, ShapeError> {
+        if weight.len() != IN * OUT {
+            return Err(ShapeError::new(
+                "weight length (IN × OUT, row-major)",
+                IN * OUT,
+                weight.len(),
+            ));
+        }
+        if bias.len() != OUT {
+            return Err(ShapeError::new("bias length", OUT, bias.len()));
+        }
+        Ok(Self::from_parts(weight.to_vec(), bias.to_vec(), activation))
+    }
+
+    /// The layer with parameters written as Rust arrays, one row per input. This is what
+    /// the code generated for inline parameters calls, with `'static` literals, so the
+    /// arrays are never copied onto the stack.
+    ///
+    /// ```
+    /// use nn_runtime::{Activation, Affine};
+    ///
+    /// // NAND and OR side by side: column 1 is NAND, column 2 is OR.
+    /// let layer = Affine::<f32, 2, 2>::from_static(
+    ///     &[[-0.5, 0.5], [-0.5, 0.5]],
+    ///     &[0.7, -0.2],
+    ///     Activation::Step,
+    /// );
+    /// assert_eq!(layer.forward(&[1.0, 1.0]), [0.0, 1.0]);
+    /// assert_eq!(layer.weight()[[0, 1]], 0.5);
+    /// ```
+    pub fn from_static(
+        weight: &[[T; OUT]; IN],
+        bias: &[T; OUT],
+        activation: Activation<T>,
+    ) -> Self {
+        Self::from_parts(weight.as_flattened().to_vec(), bias.to_vec(), activation)
+    }
+
+    /// The layer with every weight and bias zero.
+    ///
+    /// ```
+    /// use nn_runtime::{Activation, Affine};
+    ///
+    /// let layer = Affine::<f32, 784, 50>::zeros(Activation::Sigmoid);
+    /// assert_eq!(layer.forward(&[1.0; 784]), [0.5; 50]);
+    /// ```
+    pub fn zeros(activation: Activation<T>) -> Self {
+        Self::from_parts(vec![T::zero(); IN * OUT], vec![T::zero(); OUT], activation)
+    }
+
+    /// The layer with random weights and zero biases. The weights are normal with mean
+    /// 0 and standard deviation `sqrt(2 / IN)` (He) when the activation is
+    /// relu-family, `sqrt(1 / IN)` (Xavier, as the book has it) otherwise. They are
+    /// drawn row by row (all of input 0's weights first), so the same generator state
+    /// gives the same layer.
+    ///
+    /// ```
+    /// use nn_runtime::{Activation, Affine, InitRng};
+    ///
+    /// let mut rng = InitRng::new(42);
+    /// let layer = Affine::<f32, 100, 50>::random(&mut rng, Activation::Relu);
+    /// let again = Affine::<f32, 100, 50>::random(&mut InitRng::new(42), Activation::Relu);
+    /// assert_eq!(layer, again);
+    /// assert!(layer.bias().iter().all(|&b| b == 0.0));
+    /// ```
+    pub fn random(rng: &mut InitRng, activation: Activation<T>) -> Self {
+        let gain = if activation.is_relu_family() {
+            2.0
+        } else {
+            1.0
+        };
+        let std = (gain / IN as f64).sqrt();
+        let weight = (0..IN * OUT)
+            .map(|_| T::from_f64(std * rng.normal()))
+            .collect();
+        Self::from_parts(weight, vec![T::zero(); OUT], activation)
+    }
+
+    /// The layer with its weight and bias taken from a parameter file: the tensors
+    /// `weight_name` of shape `[IN, OUT]` and `bias_name` of shape `[OUT]`, of this
+    /// layer's element type exactly.
+    ///
+    /// ```
+    /// use nn_runtime::{Activation, Affine, Tensors};
+    ///
+    /// let mut tensors = Tensors::open("tests/data/sample_weight.safetensors")?;
+    /// let layer = Affine::<f32, 784, 50>::load(&mut tensors, "W1", "b1", Activation::Sigmoid)?;
+    /// assert_eq!(layer.bias()[0], -0.067503154);
+    ///
+    /// // The next tensors have other shapes: the error says which and how.
+    /// let err = Affine::<f32, 50, 50>::load(&mut tensors, "W2", "b2", Activation::Sigmoid)
+    ///     .unwrap_err();
+    /// assert!(err.to_string().ends_with("tensor `W2` has shape [50, 100] but the network expects [50, 50]"));
+    /// # Ok::<(), nn_runtime::LoadError>(())
+    /// ```
+    pub fn load(
+        tensors: &mut Tensors,
+        weight_name: &str,
+        bias_name: &str,
+        activation: Activation<T>,
+    ) -> Result<Self, LoadError> {
+        let weight = tensors.take::<T>(weight_name, &[IN, OUT])?;
+        let bias = tensors.take::<T>(bias_name, &[OUT])?;
+        Ok(Self::from_parts(weight, bias, activation))
+    }
+
+    /// `weight.len() == IN * OUT` and `bias.len() == OUT`, checked by every caller.
+    fn from_parts(weight: Vec<T>, bias: Vec<T>, activation: Activation<T>) -> Self {
+        let () = Self::SIZES_OK;
+        debug_assert_eq!(weight.len(), IN * OUT);
+        let bias: Box<[T; OUT]> = bias
+            .into_boxed_slice()
+            .try_into()
+            .expect("every constructor passes a bias of OUT values");
+        Self {
+            weight: weight.into_boxed_slice(),
+            bias,
+            activation,
+        }
+    }
+
+    /// One sample: `act(x·W + b)`, without allocating.
+    ///
+    /// The loop runs over the inputs and, inside, over the outputs, so the inner loop
+    /// walks one row of `W` and the output array together and the compiler vectorises
+    /// it. It computes `y + x·w` with a separate multiply and add: without FMA in the
+    /// target, `mul_add` would be a slow library call.
+    ///
+    /// ```
+    /// use nn_runtime::{Activation, Affine};
+    ///
+    /// let layer = Affine::<f32, 2, 2>::new(&[1.0, 2.0, 3.0, 4.0], &[0.5, 0.0], Activation::Identity)?;
+    /// assert_eq!(layer.forward(&[1.0, 1.0]), [4.5, 6.0]);
+    /// # Ok::<(), nn_runtime::ShapeError>(())
+    /// ```
+    #[inline]
+    pub fn forward(&self, x: &[T; IN]) -> [T; OUT] {
+        let mut y = *self.bias;
+        let (rows, _) = self.weight.as_chunks::<OUT>();
+        for (&xi, row) in x.iter().zip(rows) {
+            for (yj, &wij) in y.iter_mut().zip(row) {
+                *yj = *yj + xi * wij;
+            }
+        }
+        self.activation.apply_in_place(&mut y);
+        y
+    }
+
+    /// A batch, one sample per row: `x` of shape `[n, IN]` gives `[n, OUT]`.
+    ///
+    /// The product goes through ndarray's matrix multiplication; the bias and the
+    /// activation are then applied in one pass over the output, row by row while the row
+    /// is in cache. A batch of another width than `IN` is a [`ShapeError`].
+    ///
+    /// ```
+    /// use nn_runtime::{Activation, Affine, ndarray::array};
+    ///
+    /// let layer = Affine::<f32, 2, 1>::new(&[0.5, 0.5], &[-0.7], Activation::Step)?;
+    /// let and = layer.forward_batch(array![[0., 0.], [0., 1.], [1., 0.], [1., 1.]].view())?;
+    /// assert_eq!(and, array![[0.], [0.], [0.], [1.]]);
+    /// assert!(layer.forward_batch(array![[1., 1., 1.]].view()).is_err());
+    /// # Ok::<(), nn_runtime::ShapeError>(())
+    /// ```
+    pub fn forward_batch(&self, x: ArrayView2<'_, T>) -> Result<Array2<T>, ShapeError> {
+        if x.ncols() != IN {
+            return Err(ShapeError::input_width(IN, x.ncols()));
+        }
+        let mut y = Array2::zeros((x.nrows(), OUT));
+        ndarray::linalg::general_mat_mul(T::one(), &x, &self.weight(), T::zero(), &mut y);
+        let y_rows = y
+            .as_slice_mut()
+            .expect("a new array is contiguous and row-major")
+            .as_chunks_mut::<OUT>()
+            .0;
+        for row in y_rows {
+            for (yj, &bj) in row.iter_mut().zip(self.bias.iter()) {
+                *yj = *yj + bj;
+            }
+            self.activation.apply_in_place(row);
+        }
+        Ok(y)
+    }
+
+    /// The weight, of shape `[IN, OUT]`.
+    pub fn weight(&self) -> ArrayView2<'_, T> {
+        ArrayView2::from(self.weight.as_chunks::<OUT>().0)
+    }
+
+    /// The bias, `OUT` values.
+    pub fn bias(&self) -> &[T] {
+        &self.bias[..]
+    }
+
+    /// The activation.
+    pub fn activation(&self) -> Activation<T> {
+        self.activation
+    }
+}
+
+impl<T: fmt::Debug, const IN: usize, const OUT: usize> fmt::Debug for Affine<T, IN, OUT> {
+    /// The sizes and the activation; not the thousands of parameters.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Affine")
+            .field("inputs", &IN)
+            .field("outputs", &OUT)
+            .field("activation", &self.activation)
+            .finish_non_exhaustive()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ndarray::{Array2, ShapeBuilder, array, s};
+
+    fn book_layer() -> Affine<f64, 2, 3> {
+        Affine::from_static(
+            &[[0.1, 0.3, 0.5], [0.2, 0.4, 0.6]],
+            &[0.1, 0.2, 0.3],
+            Activation::Identity,
+        )
+    }
+
+    #[test]
+    fn forward_is_x_dot_w_plus_b() {
+        let y = book_layer().forward(&[1.0, 0.5]);
+        let expected = [0.3, 0.7, 1.1];
+        assert!(y.iter().zip(expected).all(|(y, e)| (y - e).abs() < 1e-12));
+    }
+
+    #[test]
+    fn batch_accepts_any_layout() {
+        let layer = book_layer();
+        let rows = array![[1.0, 0.5], [0.0, 0.0], [-1.0, 2.0]];
+        let c = layer.forward_batch(rows.view()).expect("width 2");
+        let mut f = Array2::zeros((3, 2).f());
+        f.assign(&rows);
+        assert_eq!(layer.forward_batch(f.view()).expect("width 2"), c);
+        // Every other row of a bigger matrix, read backwards.
+        let big = array![[-1.0, 2.0], [9.0, 9.0], [0.0, 0.0], [9.0, 9.0], [1.0, 0.5]];
+        let strided = big.slice(s![..;-2, ..]);
+        assert_eq!(layer.forward_batch(strided).expect("width 2"), c);
+        // The matrix product may add in another order than `forward`: equal to rounding.
+        for (i, row) in rows.rows().into_iter().enumerate() {
+            let single = layer.forward(&[row[0], row[1]]);
+            for (b, s) in c.row(i).iter().zip(single) {
+                assert!((b - s).abs() < 1e-15, "row {i}: {b} vs {s}");
+            }
+        }
+    }
+
+    #[test]
+    fn empty_batch() {
+        let y = book_layer()
+            .forward_batch(Array2::zeros((0, 2)).view())
+            .expect("width 2");
+        assert_eq!(y.dim(), (0, 3));
+    }
+
+    #[test]
+    fn wrong_width_and_lengths() {
+        let err = book_layer()
+            .forward_batch(Array2::zeros((4, 3)).view())
+            .expect_err("width 3");
+        assert_eq!(err, ShapeError::input_width(2, 3));
+        let err = Affine::<f32, 2, 3>::new(&[0.0; 6], &[0.0; 2], Activation::Relu)
+            .expect_err("short bias");
+        assert_eq!(err.to_string(), "wrong bias length: expected 3, found 2");
+    }
+
+    #[test]
+    fn accessors_and_debug() {
+        let layer = book_layer();
+        assert_eq!(layer.weight().dim(), (2, 3));
+        assert_eq!(layer.weight()[[1, 0]], 0.2);
+        assert_eq!(layer.bias(), [0.1, 0.2, 0.3]);
+        assert_eq!(layer.activation(), Activation::Identity);
+        assert_eq!(
+            format!("{layer:?}"),
+            "Affine { inputs: 2, outputs: 3, activation: Identity, .. }"
+        );
+    }
+
+    #[test]
+    fn random_uses_he_for_relu_and_xavier_otherwise() {
+        fn std_of(layer: &Affine<f64, 400, 100>) -> f64 {
+            let w = layer.weight();
+            (w.iter().map(|x| x * x).sum::<f64>() / w.len() as f64).sqrt()
+        }
+        let he = Affine::<f64, 400, 100>::random(&mut InitRng::new(3), Activation::Relu);
+        let xavier = Affine::<f64, 400, 100>::random(&mut InitRng::new(3), Activation::Sigmoid);
+        assert!((std_of(&he) - (2.0_f64 / 400.0).sqrt()).abs() < 0.002);
+        assert!((std_of(&xavier) - (1.0_f64 / 400.0).sqrt()).abs() < 0.002);
+        // Same stream, scaled: He's weights are Xavier's times sqrt(2).
+        let ratio = he.weight()[[7, 9]] / xavier.weight()[[7, 9]];
+        assert!((ratio - 2.0_f64.sqrt()).abs() < 1e-12);
+    }
+}
