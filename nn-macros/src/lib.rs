@@ -66,10 +66,17 @@ fn expand_inline(input: TokenStream) -> TokenStream {
     let mut out = TokenStream::new();
     for diagnostic in &checked.diagnostics {
         let (first, last) = map.spans(diagnostic.span.start, diagnostic.span.end);
-        let message = inline_message(diagnostic, &map.text);
+        let details = inline_details(diagnostic, &map.text);
         out.extend(match diagnostic.severity {
-            Severity::Error => spanned_error(first, last, &message),
-            Severity::Warning => warning(diagnostic, first, &message),
+            Severity::Error => {
+                let message = format!("{}: {}{details}", diagnostic.code, diagnostic.message);
+                spanned_error(first, last, &message)
+            }
+            Severity::Warning => warning(
+                diagnostic,
+                first,
+                &format!("{}{details}", diagnostic.message),
+            ),
         });
     }
     out.extend(generated(&file, &checked));
@@ -99,10 +106,16 @@ fn expand_file(path: &syn::LitStr) -> TokenStream {
         let rendered = human::render(diagnostic, &source, Style::Plain);
         // rustc puts `error: ` before the message: drop our own `error[E003]` prefix.
         let body = rendered.split_once('\n').map_or("", |(_, rest)| rest);
-        let message = format!("{}: {}\n{body}", diagnostic.code, diagnostic.message);
         out.extend(match diagnostic.severity {
-            Severity::Error => spanned_error(path.span(), path.span(), &message),
-            Severity::Warning => warning(diagnostic, path.span(), &message),
+            Severity::Error => {
+                let message = format!("{}: {}\n{body}", diagnostic.code, diagnostic.message);
+                spanned_error(path.span(), path.span(), &message)
+            }
+            Severity::Warning => warning(
+                diagnostic,
+                path.span(),
+                &format!("{}\n{body}", diagnostic.message),
+            ),
         });
     }
     out.extend(generated(&file, &compiled.checked));
@@ -118,17 +131,22 @@ fn generated(file: &nn_dsl::ast::File, checked: &nn_dsl::Checked) -> TokenStream
     }
 }
 
-/// `E005: unknown activation`, then each label (with the text it points at) and the help.
-fn inline_message(diagnostic: &Diagnostic, text: &str) -> String {
-    let mut message = format!("{}: {}", diagnostic.code, diagnostic.message);
+/// The lines after the message: each label with the text it points at, and the help.
+/// (A proc macro on stable Rust has one span per error, so labels become text.)
+fn inline_details(diagnostic: &Diagnostic, text: &str) -> String {
+    let mut details = String::new();
     for label in &diagnostic.labels {
         let at = text.get(label.span.range()).unwrap_or("").trim();
-        message.push_str(&format!("\nnote: {} (at `{at}`)", label.message));
+        let at = match at.char_indices().nth(24) {
+            Some((cut, _)) => format!("{} …", &at[..cut]),
+            None => at.to_owned(),
+        };
+        details.push_str(&format!("\nnote: {} (at `{at}`)", label.message));
     }
     if let Some(help) = &diagnostic.help {
-        message.push_str(&format!("\nhelp: {help}"));
+        details.push_str(&format!("\nhelp: {help}"));
     }
-    message
+    details
 }
 
 /// A compile error underlining the tokens from `first` to `last`.
@@ -143,7 +161,8 @@ fn spanned_error(first: Span, last: Span, message: &str) -> TokenStream {
 }
 
 /// A warning on stable Rust: the use of a `#[deprecated]` constant, at `span`, whose
-/// note is the diagnostic. The constant is named after the code (`W002`).
+/// note is the diagnostic. The constant is named after the code, so rustc prints
+/// "use of deprecated constant `_::W002`: network `xor_net` should ...".
 fn warning(diagnostic: &Diagnostic, span: Span, message: &str) -> TokenStream {
     let name = format_ident!("{}", diagnostic.code.as_str(), span = span);
     quote_spanned! {span=>

@@ -61,6 +61,24 @@ mod load;
 mod network;
 
 pub use ndarray;
+/// Compiles a network definition into Rust: `network! { network Name { ... } }` or
+/// `network!(file = "nets/mnist.nn")`, the path relative to the calling crate's
+/// `Cargo.toml`. See the language reference (`docs/language.md`).
+///
+/// ```
+/// use nn_runtime::network;
+///
+/// network! {
+///     network And {
+///         layer affine 2 -> 1 act step { weight [[0.5], [0.5]] bias [-0.7] }
+///     }
+/// }
+///
+/// let and = And::new();
+/// assert_eq!(and.forward(&[1.0, 1.0]), [1.0]);
+/// assert_eq!(and.forward(&[1.0, 0.0]), [0.0]);
+/// ```
+pub use nn_macros::network;
 
 pub use activation::Activation;
 pub use affine::Affine;
