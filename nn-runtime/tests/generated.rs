@@ -43,8 +43,10 @@ network!(file = "../examples/nets/gates.nn");
 network!(file = "../examples/nets/mnist.nn");
 
 network! {
-    // The same shape as `Mnist`, with the tensors named after the layers.
-    network NamedMnist {
+    /// The same shape as `Mnist`, with the tensors named after the layers. (A `///`
+    /// comment reaches the macro as an attribute, which it skips; /* block /* comments */
+    /// nest */ in Rust's tokenizer.)
+    network NamedMnist { /* hidden /* nested */ layers: */
         layer hidden1: affine 784 -> 50 act sigmoid
         layer hidden2: affine 50 -> 100 act sigmoid
         layer out: affine 100 -> 10 act softmax
