@@ -172,6 +172,8 @@ pub struct Params {
 pub struct Layer {
     /// The layer's name, if the source gives one.
     pub name: Option<String>,
+    /// Where the name stands.
+    pub name_span: Option<Span>,
     /// Where the layer stands.
     pub span: Span,
     /// The layer's kind.

@@ -35,9 +35,14 @@ fn networks_with_errors_get_stand_ins_with_the_same_signatures() {
                   network Broken { layer affine 2 -> 0 }";
     let (file, checked) = nn_dsl::compile_to_ast(source);
     assert!(checked.has_errors());
-    let code = nn_dsl::codegen::emit_fallback(&file, &checked.program).to_string();
-    let file: syn::File = syn::parse2(nn_dsl::codegen::emit_fallback(&file, &checked.program))
-        .expect("the stand-ins are valid Rust");
+    let code = nn_dsl::codegen::emit_fallback(&file, &checked.program, &nn_dsl::codegen::call_site)
+        .to_string();
+    let file: syn::File = syn::parse2(nn_dsl::codegen::emit_fallback(
+        &file,
+        &checked.program,
+        &nn_dsl::codegen::call_site,
+    ))
+    .expect("the stand-ins are valid Rust");
     assert_eq!(
         file.items
             .iter()

@@ -71,6 +71,7 @@ fn without_spans(mut program: Program) -> Program {
         network.name_span = Span::default();
         for layer in &mut network.layers {
             layer.span = Span::default();
+            layer.name_span = layer.name_span.map(|_| Span::default());
         }
     }
     program

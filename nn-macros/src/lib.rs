@@ -18,6 +18,7 @@ mod source_map;
 
 use std::path::PathBuf;
 
+use nn_dsl::codegen::SpanMap;
 use nn_dsl::diag::human::{self, Style};
 use nn_dsl::{Diagnostic, Severity};
 use proc_macro2::{Punct, Spacing, Span, TokenStream, TokenTree};
@@ -79,7 +80,9 @@ fn expand_inline(input: TokenStream) -> TokenStream {
             ),
         });
     }
-    out.extend(generated(&file, &checked));
+    out.extend(generated(&file, &checked, &|span| {
+        map.spans(span.start, span.end).0
+    }));
     out
 }
 
@@ -118,16 +121,21 @@ fn expand_file(path: &syn::LitStr) -> TokenStream {
             ),
         });
     }
-    out.extend(generated(&file, &compiled.checked));
+    // A file's tokens have no span of their own: they all point at the path.
+    out.extend(generated(&file, &compiled.checked, &|_| path.span()));
     out
 }
 
 /// The networks' code; after an error, stand-ins that keep user code type-checking.
-fn generated(file: &nn_dsl::ast::File, checked: &nn_dsl::Checked) -> TokenStream {
+fn generated(
+    file: &nn_dsl::ast::File,
+    checked: &nn_dsl::Checked,
+    spans: SpanMap<'_>,
+) -> TokenStream {
     if checked.has_errors() {
-        nn_dsl::codegen::emit_fallback(file, &checked.program)
+        nn_dsl::codegen::emit_fallback(file, &checked.program, spans)
     } else {
-        nn_dsl::codegen::emit(&checked.program)
+        nn_dsl::codegen::emit(&checked.program, spans)
     }
 }
 

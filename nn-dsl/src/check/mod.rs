@@ -10,7 +10,7 @@ mod params;
 mod sizes;
 mod suggest;
 
-pub(crate) use names::is_rust_keyword;
+pub(crate) use names::{is_rust_keyword, is_snake_case, is_upper_camel_case};
 pub use sizes::MAX_SIZE;
 
 use crate::ast;
@@ -122,6 +122,7 @@ fn build_network(
         };
         layers.push(ir::Layer {
             name: layer.name.as_ref().map(|n| n.text.clone()),
+            name_span: layer.name.as_ref().map(|n| n.span),
             span: layer.span,
             kind,
             inputs,

@@ -161,13 +161,13 @@ pub(crate) fn is_rust_keyword(name: &str) -> bool {
 
 /// rustc's rule for types: no lowercase first letter and no `_` except leading ones
 /// (acronyms such as `XORNet` are fine).
-fn is_upper_camel_case(name: &str) -> bool {
+pub(crate) fn is_upper_camel_case(name: &str) -> bool {
     let name = name.trim_start_matches('_');
     name.chars().next().is_none_or(|c| !c.is_lowercase()) && !name.contains('_')
 }
 
 /// rustc's rule for fields: no uppercase letters and no `__` between words.
-fn is_snake_case(name: &str) -> bool {
+pub(crate) fn is_snake_case(name: &str) -> bool {
     let name = name.trim_start_matches('_');
     !name.chars().any(char::is_uppercase) && !name.contains("__")
 }

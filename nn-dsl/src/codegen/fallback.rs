@@ -5,8 +5,9 @@
 //! does not compile while the error stands).
 
 use proc_macro2::TokenStream;
-use quote::{format_ident, quote};
+use quote::quote;
 
+use super::SpanMap;
 use super::network::{elem_type, emit_network, size as size_literal};
 use crate::ast;
 use crate::check::MAX_SIZE;
@@ -15,7 +16,7 @@ use crate::ir::{DType, Program};
 /// The items of every network of `file`: the real code for the networks in `program`
 /// (those without errors), stand-ins for the others. Later networks with an earlier
 /// network's name (E002) are left out.
-pub fn emit_fallback(file: &ast::File, program: &Program) -> TokenStream {
+pub fn emit_fallback(file: &ast::File, program: &Program, spans: SpanMap<'_>) -> TokenStream {
     let mut seen = std::collections::HashSet::new();
     let mut tokens = TokenStream::new();
     for network in &file.networks {
@@ -27,18 +28,19 @@ pub fn emit_fallback(file: &ast::File, program: &Program) -> TokenStream {
             .iter()
             .find(|n| n.name == network.name.text && n.name_span == network.name.span);
         tokens.extend(match clean {
-            Some(clean) => emit_network(clean),
-            None => emit_stand_in(network),
+            Some(clean) => emit_network(clean, spans),
+            None => emit_stand_in(network, spans),
         });
     }
     tokens
 }
 
-fn emit_stand_in(network: &ast::Network) -> TokenStream {
+fn emit_stand_in(network: &ast::Network, spans: SpanMap<'_>) -> TokenStream {
     // A name Rust cannot use (E008) cannot have a stand-in.
-    let Ok(name) = syn_free_ident(&network.name.text) else {
+    if crate::check::is_rust_keyword(&network.name.text) {
         return TokenStream::new();
-    };
+    }
+    let name = proc_macro2::Ident::new(&network.name.text, spans(network.name.span));
     let elem = elem_type(match network.dtype.as_ref().map(|d| d.text.as_str()) {
         Some("f64") => DType::F64,
         _ => DType::F32,
@@ -99,6 +101,7 @@ fn emit_stand_in(network: &ast::Network) -> TokenStream {
     quote! {
         /// Not available: the network definition has errors.
         #[derive(Clone, Debug)]
+        #[allow(non_camel_case_types, reason = "nn-dsl reports this name as W002")]
         pub struct #name {
             _errors: (),
         }
@@ -120,12 +123,4 @@ fn emit_stand_in(network: &ast::Network) -> TokenStream {
 
         #network_impl
     }
-}
-
-/// An identifier for `name`, unless Rust reserves it (then `Ident::new` would panic).
-fn syn_free_ident(name: &str) -> Result<proc_macro2::Ident, ()> {
-    if crate::check::is_rust_keyword(name) {
-        return Err(());
-    }
-    Ok(format_ident!("{}", name))
 }

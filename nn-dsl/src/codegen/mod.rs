@@ -17,22 +17,37 @@ pub use network::emit_network;
 use proc_macro2::TokenStream;
 
 use crate::ir::Program;
+use crate::span::Span;
+
+/// Where generated tokens that stand for something the user wrote (a network's or a
+/// layer's name) should point: the macro maps a source span to the user's tokens, so
+/// that rustc's messages and an IDE's "go to definition" land in the DSL.
+pub type SpanMap<'a> = &'a dyn Fn(Span) -> proc_macro2::Span;
+
+/// A [`SpanMap`] for code that is not a macro expansion (`nndsl expand`, tests).
+pub fn call_site(_: Span) -> proc_macro2::Span {
+    proc_macro2::Span::call_site()
+}
 
 /// The Rust items of every network of `program`.
 ///
 /// ```
 /// let checked = nn_dsl::compile("network Tiny { layer affine 2 -> 1 act sigmoid }");
-/// let code = nn_dsl::codegen::emit(&checked.program).to_string();
+/// let code = nn_dsl::codegen::emit(&checked.program, &nn_dsl::codegen::call_site).to_string();
 /// assert!(code.contains("pub struct Tiny"));
 /// ```
-pub fn emit(program: &Program) -> TokenStream {
-    program.networks.iter().map(emit_network).collect()
+pub fn emit(program: &Program, spans: SpanMap<'_>) -> TokenStream {
+    program
+        .networks
+        .iter()
+        .map(|network| emit_network(network, spans))
+        .collect()
 }
 
 /// The generated code of `program` as formatted Rust source, as `nndsl expand` prints it.
 #[cfg(feature = "pretty")]
 pub fn expand(program: &Program) -> String {
-    let tokens = emit(program);
+    let tokens = emit(program, &call_site);
     match syn::parse2::<syn::File>(tokens.clone()) {
         Ok(file) => prettyplease::unparse(&file),
         // Not expected: the generator emits items only. Unformatted beats nothing.

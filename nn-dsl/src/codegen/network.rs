@@ -3,7 +3,7 @@
 use proc_macro2::{Ident, Literal, Span as TokenSpan, TokenStream};
 use quote::{format_ident, quote};
 
-use super::literal;
+use super::{SpanMap, literal};
 use crate::ir::{Activation, DType, Layer, Network};
 use crate::summary::thousands;
 
@@ -11,15 +11,15 @@ use crate::summary::thousands;
 ///
 /// Generated code names everything by absolute path (`::nn_runtime::...`), so it works
 /// in any module whatever the user has imported.
-pub fn emit_network(network: &Network) -> TokenStream {
-    let name = format_ident!("{}", network.name);
+pub fn emit_network(network: &Network, spans: SpanMap<'_>) -> TokenStream {
+    let name = Ident::new(&network.name, spans(network.name_span));
     let elem = elem_type(network.dtype);
     let (input, output) = (size(network.input), size(network.output));
     let fields: Vec<Ident> = network
         .layers
         .iter()
         .enumerate()
-        .map(|(i, l)| field_name(i, l))
+        .map(|(i, l)| field_name(i, l, spans))
         .collect();
     let field_types = network.layers.iter().map(|layer| {
         let (i, o) = (size(layer.inputs), size(layer.outputs));
@@ -42,6 +42,18 @@ pub fn emit_network(network: &Network) -> TokenStream {
         .map(|l| activation(l.activation))
         .collect();
     let struct_doc = struct_doc(network);
+    // rustc would repeat W002 for names the user chose; not needed for the others.
+    let conventional = crate::check::is_upper_camel_case(&network.name)
+        && network
+            .layers
+            .iter()
+            .filter_map(|l| l.name.as_deref())
+            .all(crate::check::is_snake_case);
+    let allow_names = if conventional {
+        TokenStream::new()
+    } else {
+        quote!(#[allow(non_camel_case_types, non_snake_case, reason = "nn-dsl reports these names as W002")])
+    };
 
     let new = emit_new(network, &fields, &activations);
     let default_impl = if new.is_empty() {
@@ -66,6 +78,7 @@ pub fn emit_network(network: &Network) -> TokenStream {
     quote! {
         #(#[doc = #struct_doc])*
         #[derive(Clone, Debug)]
+        #allow_names
         pub struct #name {
             #(
                 #[doc = #field_docs]
@@ -199,10 +212,11 @@ pub(crate) fn size(n: usize) -> Literal {
 }
 
 /// The struct field of layer `index` (from 0): its name, or `layer{k}` when unnamed.
-pub(crate) fn field_name(index: usize, layer: &Layer) -> Ident {
-    match &layer.name {
-        Some(name) => Ident::new(name, TokenSpan::call_site()),
-        None => format_ident!("layer{}", index + 1),
+pub(crate) fn field_name(index: usize, layer: &Layer, spans: SpanMap<'_>) -> Ident {
+    match (&layer.name, layer.name_span) {
+        (Some(name), Some(span)) => Ident::new(name, spans(span)),
+        (Some(name), None) => Ident::new(name, TokenSpan::call_site()),
+        (None, _) => format_ident!("layer{}", index + 1),
     }
 }
 
@@ -257,7 +271,7 @@ fn struct_doc(network: &Network) -> Vec<String> {
         lines.push(format!(
             " | {} | `{}` | {} | {} -> {} | {} | {} | `{}`, `{}` |",
             i + 1,
-            field_name(i, layer),
+            field_name(i, layer, &super::call_site),
             layer.kind.name(),
             layer.inputs,
             layer.outputs,
