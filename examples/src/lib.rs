@@ -1,1 +1,32 @@
-//! The book's networks, end to end (issue 5). The `.nn` files live in `nets/`.
+//! The networks of chapters 2 and 3 of "Deep Learning from Scratch", end to end: each
+//! is a `.nn` file in `nets/`, compiled into Rust by [`network!`](nn_runtime::network).
+//!
+//! - [`And`], [`Nand`], [`Or`] and [`Xor`] (`nets/gates.nn`): the logic gates of
+//!   chapter 2 as perceptrons with the book's weights; XOR takes two layers.
+//! - [`ThreeLayer`] (`nets/three_layer.nn`): the three-layer network of section 3.4.3,
+//!   its weights written inline.
+//! - [`Mnist`] (`nets/mnist.nn`): 784 -> 50 -> 100 -> 10, which [`Mnist::load`] fills
+//!   with the book's trained weights (`data/sample_weight.safetensors`).
+//!
+//! Around them: [`idx`] reads the MNIST files (gzipped IDX), [`mnist`] turns them into
+//! a test set the network takes, and [`eval`] measures any [`Network`](nn_runtime::Network)
+//! on it (accuracy, per-class accuracy, confusion matrix). The `mnist` binary and the
+//! tests share that code.
+//!
+//! ```
+//! use examples::{ThreeLayer, Xor};
+//!
+//! assert_eq!(Xor::new().forward(&[1.0, 0.0]), [1.0]);
+//! assert_eq!(Xor::new().forward(&[1.0, 1.0]), [0.0]);
+//! let y = ThreeLayer::new().forward(&[1.0, 0.5]);
+//! assert!((y[0] - 0.31682708).abs() < 1e-8 && (y[1] - 0.69627909).abs() < 1e-8);
+//! ```
+
+pub mod eval;
+pub mod idx;
+pub mod mnist;
+
+// Paths are relative to this crate's Cargo.toml.
+nn_runtime::network!(file = "nets/gates.nn");
+nn_runtime::network!(file = "nets/three_layer.nn");
+nn_runtime::network!(file = "nets/mnist.nn");

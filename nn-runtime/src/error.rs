@@ -77,12 +77,15 @@ impl ShapeError {
 #[non_exhaustive]
 pub enum LoadError {
     /// The file could not be read (it does not exist, no permission, ...).
-    #[error("{}: cannot read the file: {source}", file.display())]
+    ///
+    /// The message ends with the operating system's reason, so it is not also given as
+    /// [`source`](std::error::Error::source): printed with its causes it would repeat.
+    #[error("{}: cannot read the file: {error}", file.display())]
     Io {
         /// The file.
         file: PathBuf,
         /// What the operating system said.
-        source: std::io::Error,
+        error: std::io::Error,
     },
     /// The file's extension names no supported format, and its content does not look
     /// like one either.

@@ -28,6 +28,7 @@ use crate::{Float, ShapeError};
 ///     type Elem = f32;
 ///     const INPUT: usize = 2;
 ///     const OUTPUT: usize = 1;
+///     const PARAMETERS: usize = 9;
 ///     type Input = [f32; 2];
 ///     type Output = [f32; 1];
 ///
@@ -68,6 +69,8 @@ pub trait Network {
     const INPUT: usize;
     /// The number of outputs of one sample.
     const OUTPUT: usize;
+    /// The number of parameters (weights and biases) of all layers.
+    const PARAMETERS: usize;
     /// One sample: `[Self::Elem; Self::INPUT]`.
     type Input: AsRef<[Self::Elem]> + for<'a> TryFrom<&'a [Self::Elem]> + Copy + Debug;
     /// One sample's outputs: `[Self::Elem; Self::OUTPUT]`.

@@ -111,6 +111,7 @@ impl<T: Float> Network for ThreeLayer<T> {
     type Elem = T;
     const INPUT: usize = 2;
     const OUTPUT: usize = 2;
+    const PARAMETERS: usize = 9 + 8 + 6;
     type Input = [T; 2];
     type Output = [T; 2];
 

@@ -81,6 +81,8 @@ fn three_layer_gives_the_books_output_in_f64_and_f32() {
         assert!((f64::from(*got) - want).abs() < 1e-6, "{y:?}");
     }
     assert_eq!((ThreeLayer::INPUT, ThreeLayer::OUTPUT), (2, 2));
+    assert_eq!(ThreeLayer::PARAMETERS, 9 + 8 + 6);
+    assert_eq!(<Mnist as Network>::PARAMETERS, 45_360);
 }
 
 #[test]

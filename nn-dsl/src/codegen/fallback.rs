@@ -75,6 +75,7 @@ fn emit_stand_in(network: &ast::Network, spans: SpanMap<'_>) -> TokenStream {
                     type Elem = #elem;
                     const INPUT: usize = #input;
                     const OUTPUT: usize = #output;
+                    const PARAMETERS: usize = 0;
                     type Input = [#elem; #input];
                     type Output = [#elem; #output];
                     fn forward(&self, _x: &Self::Input) -> Self::Output { #unreachable }
@@ -108,6 +109,8 @@ fn emit_stand_in(network: &ast::Network, spans: SpanMap<'_>) -> TokenStream {
 
         impl #name {
             #( #[doc = " Not available: the network definition has errors."] #sizes )*
+            /// Not available: the network definition has errors.
+            pub const PARAMETERS: usize = 0;
             /// Not available: the network definition has errors.
             pub fn new() -> Self { #unreachable }
             /// Not available: the network definition has errors.

@@ -72,6 +72,11 @@ pub fn emit_network(network: &Network, spans: SpanMap<'_>) -> TokenStream {
     let bias_names = network.layers.iter().map(|l| &l.bias_tensor);
     let forward = emit_forward(&fields);
     let forward_batch = emit_forward_batch(&fields);
+    let parameters = size(usize::try_from(network.parameter_count()).unwrap_or(usize::MAX));
+    let parameters_doc = format!(
+        " The number of weights and biases, {}.",
+        thousands(network.parameter_count())
+    );
     let input_doc = format!(" The input size, {}.", network.input);
     let output_doc = format!(" The output size, {}.", network.output);
 
@@ -91,6 +96,8 @@ pub fn emit_network(network: &Network, spans: SpanMap<'_>) -> TokenStream {
             pub const INPUT: usize = #input;
             #[doc = #output_doc]
             pub const OUTPUT: usize = #output;
+            #[doc = #parameters_doc]
+            pub const PARAMETERS: usize = #parameters;
 
             #new
 
@@ -138,6 +145,7 @@ pub fn emit_network(network: &Network, spans: SpanMap<'_>) -> TokenStream {
             type Elem = #elem;
             const INPUT: usize = #input;
             const OUTPUT: usize = #output;
+            const PARAMETERS: usize = #parameters;
             type Input = [#elem; #input];
             type Output = [#elem; #output];
 

@@ -159,7 +159,7 @@ impl Tensors {
         let file = path.as_ref().to_path_buf();
         let bytes = match std::fs::read(&file) {
             Ok(bytes) => bytes,
-            Err(source) => return Err(LoadError::Io { file, source }),
+            Err(error) => return Err(LoadError::Io { file, error }),
         };
         let Some(format) = Format::from_path(&file).or_else(|| Format::sniff(&bytes)) else {
             let extension = file

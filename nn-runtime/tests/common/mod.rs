@@ -189,6 +189,7 @@ impl Network for Mnist {
     type Elem = f32;
     const INPUT: usize = 784;
     const OUTPUT: usize = 10;
+    const PARAMETERS: usize = 45_360;
     type Input = [f32; 784];
     type Output = [f32; 10];
 

@@ -11,5 +11,5 @@ network! {
 fn main() {
     let net = Mnist::zeros();
     let y: [f32; 10] = net.forward(&[0.0; 784]);
-    let _ = (y, Mnist::INPUT, Mnist::load("weights.safetensors"));
+    let _ = (y, Mnist::INPUT, Mnist::PARAMETERS, Mnist::load("weights.safetensors"));
 }
