@@ -46,7 +46,7 @@ impl<T: Float> Activation<T> {
     /// Activation::Softmax.apply_in_place(&mut row);
     /// assert_eq!(row, [0.5, 0.5]);
     /// ```
-    #[inline]
+    #[inline(always)]
     pub fn apply_in_place(&self, row: &mut [T]) {
         match *self {
             Activation::Identity => kernels::identity_in_place(row),

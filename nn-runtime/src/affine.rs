@@ -3,8 +3,16 @@
 use std::fmt;
 
 use ndarray::{Array2, ArrayView2};
+use rayon::prelude::*;
 
-use crate::{Activation, Float, InitRng, LoadError, ShapeError, Tensors};
+use crate::{Activation, Float, InitRng, LoadError, ShapeError, Tensors, simd};
+
+/// Multiply-adds of a batch from which threads pay off: below it, the threads' start-up
+/// costs more than they save (a batch of 100 MNIST images stays on one thread).
+const PARALLEL_WORK: usize = 1 << 24;
+
+/// Rows per task of the parallel bias-and-activation pass.
+const ROWS_PER_TASK: usize = 64;
 
 /// An affine layer `y = act(x·W + b)` from `IN` inputs to `OUT` outputs.
 ///
@@ -181,9 +189,9 @@ impl<T: Float, const IN: usize, const OUT: usize> Affine<T, IN, OUT> {
     /// One sample: `act(x·W + b)`, without allocating.
     ///
     /// The loop runs over the inputs and, inside, over the outputs, so the inner loop
-    /// walks one row of `W` and the output array together and the compiler vectorises
-    /// it. It computes `y + x·w` with a separate multiply and add: without FMA in the
-    /// target, `mul_add` would be a slow library call.
+    /// walks one row of `W` and the output array together and vectorises. The kernel is
+    /// compiled for AVX-512, AVX2+FMA and the baseline target, and the best one for this
+    /// CPU runs (see `simd.rs`): a plain `cargo build` gets the fast code.
     ///
     /// ```
     /// use nn_runtime::{Activation, Affine};
@@ -194,22 +202,16 @@ impl<T: Float, const IN: usize, const OUT: usize> Affine<T, IN, OUT> {
     /// ```
     #[inline]
     pub fn forward(&self, x: &[T; IN]) -> [T; OUT] {
-        let mut y = *self.bias;
-        let (rows, _) = self.weight.as_chunks::<OUT>();
-        for (&xi, row) in x.iter().zip(rows) {
-            for (yj, &wij) in y.iter_mut().zip(row) {
-                *yj = *yj + xi * wij;
-            }
-        }
-        self.activation.apply_in_place(&mut y);
-        y
+        simd::affine_single(&self.weight, &self.bias, x, self.activation)
     }
 
     /// A batch, one sample per row: `x` of shape `[n, IN]` gives `[n, OUT]`.
     ///
-    /// The product goes through ndarray's matrix multiplication; the bias and the
-    /// activation are then applied in one pass over the output, row by row while the row
-    /// is in cache. A batch of another width than `IN` is a [`ShapeError`].
+    /// The product goes through the `gemm` crate (AVX-512 or AVX2 kernels chosen at run
+    /// time, on all of rayon's threads for a big batch); the bias and the activation are
+    /// then applied in one pass over the output, row by row while the row is in cache,
+    /// split over the threads too. A batch of another width than `IN` is a
+    /// [`ShapeError`].
     ///
     /// ```
     /// use nn_runtime::{Activation, Affine, ndarray::array};
@@ -224,18 +226,56 @@ impl<T: Float, const IN: usize, const OUT: usize> Affine<T, IN, OUT> {
         if x.ncols() != IN {
             return Err(ShapeError::input_width(IN, x.ncols()));
         }
-        let mut y = Array2::zeros((x.nrows(), OUT));
-        ndarray::linalg::general_mat_mul(T::one(), &x, &self.weight(), T::zero(), &mut y);
-        let y_rows = y
+        let rows = x.nrows();
+        let mut y = Array2::zeros((rows, OUT));
+        if rows == 0 {
+            return Ok(y);
+        }
+        let big = rows * IN * OUT >= PARALLEL_WORK;
+        let out = y
             .as_slice_mut()
-            .expect("a new array is contiguous and row-major")
-            .as_chunks_mut::<OUT>()
-            .0;
-        for row in y_rows {
-            for (yj, &bj) in row.iter_mut().zip(self.bias.iter()) {
-                *yj = *yj + bj;
-            }
-            self.activation.apply_in_place(row);
+            .expect("a new array is contiguous and row-major");
+        let parallelism = if big {
+            gemm::Parallelism::Rayon(0)
+        } else {
+            gemm::Parallelism::None
+        };
+        let (x_row_stride, x_col_stride) = (x.strides()[0], x.strides()[1]);
+        // SAFETY: `out` is `rows × OUT` elements we own, written with row stride OUT
+        // and column stride 1. `x` is a view of `rows × IN` elements: `as_ptr` is its
+        // element [0, 0] and its strides (in elements, possibly negative) stay inside
+        // the data it borrows, as ndarray guarantees for every view. The weight is
+        // `IN × OUT` contiguous, row-major. `T` is `f32` or `f64` (`Float` is sealed),
+        // both of which gemm supports. With `read_dst` false gemm writes `out` and
+        // reads nothing from it: `out = 1 · x · W`.
+        unsafe {
+            gemm::gemm(
+                rows,
+                OUT,
+                IN,
+                out.as_mut_ptr(),
+                1,
+                OUT as isize,
+                false,
+                x.as_ptr(),
+                x_col_stride,
+                x_row_stride,
+                self.weight.as_ptr(),
+                1,
+                OUT as isize,
+                T::zero(),
+                T::one(),
+                false,
+                false,
+                false,
+                parallelism,
+            );
+        }
+        if big {
+            out.par_chunks_mut(OUT * ROWS_PER_TASK)
+                .for_each(|chunk| simd::bias_activation(chunk, &self.bias, self.activation));
+        } else {
+            simd::bias_activation(out, &self.bias, self.activation);
         }
         Ok(y)
     }

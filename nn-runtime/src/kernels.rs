@@ -32,7 +32,7 @@ use crate::Float;
 /// ```
 /// assert_eq!(nn_runtime::kernels::identity(-1.5_f32), -1.5);
 /// ```
-#[inline]
+#[inline(always)]
 pub fn identity<T: Float>(x: T) -> T {
     x
 }
@@ -43,7 +43,7 @@ pub fn identity<T: Float>(x: T) -> T {
 /// use nn_runtime::kernels::step;
 /// assert_eq!([step(-1.0_f32), step(0.0), step(0.1)], [0.0, 0.0, 1.0]);
 /// ```
-#[inline]
+#[inline(always)]
 pub fn step<T: Float>(x: T) -> T {
     if x > T::zero() { T::one() } else { T::zero() }
 }
@@ -56,9 +56,9 @@ pub fn step<T: Float>(x: T) -> T {
 /// assert!((sigmoid(1.0_f64) - 0.73105858).abs() < 1e-8);
 /// assert_eq!(sigmoid(-1e4_f32), 0.0);
 /// ```
-#[inline]
+#[inline(always)]
 pub fn sigmoid<T: Float>(x: T) -> T {
-    T::one() / (T::one() + (-x).exp())
+    T::one() / (T::one() + (-x).exp_fast())
 }
 
 /// The rectifier: `x` if `x > 0`, else `0`.
@@ -67,7 +67,7 @@ pub fn sigmoid<T: Float>(x: T) -> T {
 /// use nn_runtime::kernels::relu;
 /// assert_eq!([relu(-2.0_f32), relu(3.0)], [0.0, 3.0]);
 /// ```
-#[inline]
+#[inline(always)]
 pub fn relu<T: Float>(x: T) -> T {
     if x > T::zero() { x } else { T::zero() }
 }
@@ -78,7 +78,7 @@ pub fn relu<T: Float>(x: T) -> T {
 /// use nn_runtime::kernels::leaky_relu;
 /// assert_eq!([leaky_relu(-2.0_f32, 0.5), leaky_relu(3.0, 0.5)], [-1.0, 3.0]);
 /// ```
-#[inline]
+#[inline(always)]
 pub fn leaky_relu<T: Float>(x: T, a: T) -> T {
     if x > T::zero() { x } else { a * x }
 }
@@ -88,19 +88,19 @@ pub fn leaky_relu<T: Float>(x: T, a: T) -> T {
 /// ```
 /// assert_eq!(nn_runtime::kernels::tanh(0.0_f32), 0.0);
 /// ```
-#[inline]
+#[inline(always)]
 pub fn tanh<T: Float>(x: T) -> T {
     x.tanh()
 }
 
 /// Leaves `xs` as it is; here so that every activation has an in-place form.
-#[inline]
+#[inline(always)]
 pub fn identity_in_place<T: Float>(xs: &mut [T]) {
     let _ = xs;
 }
 
 /// Applies [`step`] to every element.
-#[inline]
+#[inline(always)]
 pub fn step_in_place<T: Float>(xs: &mut [T]) {
     xs.iter_mut().for_each(|x| *x = step(*x));
 }
@@ -112,25 +112,25 @@ pub fn step_in_place<T: Float>(xs: &mut [T]) {
 /// nn_runtime::kernels::sigmoid_in_place(&mut xs);
 /// assert_eq!(xs, [0.26894142, 0.7310586, 0.880797]);
 /// ```
-#[inline]
+#[inline(always)]
 pub fn sigmoid_in_place<T: Float>(xs: &mut [T]) {
     xs.iter_mut().for_each(|x| *x = sigmoid(*x));
 }
 
 /// Applies [`relu`] to every element.
-#[inline]
+#[inline(always)]
 pub fn relu_in_place<T: Float>(xs: &mut [T]) {
     xs.iter_mut().for_each(|x| *x = relu(*x));
 }
 
 /// Applies [`leaky_relu`] with slope `a` to every element.
-#[inline]
+#[inline(always)]
 pub fn leaky_relu_in_place<T: Float>(xs: &mut [T], a: T) {
     xs.iter_mut().for_each(|x| *x = leaky_relu(*x, a));
 }
 
 /// Applies [`tanh`] to every element.
-#[inline]
+#[inline(always)]
 pub fn tanh_in_place<T: Float>(xs: &mut [T]) {
     xs.iter_mut().for_each(|x| *x = tanh(*x));
 }
@@ -144,14 +144,14 @@ pub fn tanh_in_place<T: Float>(xs: &mut [T]) {
 /// assert!((row[0] - 9.99954600e-01).abs() < 1e-9);
 /// assert!((row[2] - 2.06106005e-09).abs() < 1e-16);
 /// ```
-#[inline]
+#[inline(always)]
 pub fn softmax_in_place<T: Float>(row: &mut [T]) {
     let Some(max) = row.iter().copied().reduce(|a, b| a.max(b)) else {
         return;
     };
     let mut sum = T::zero();
     for x in row.iter_mut() {
-        *x = (*x - max).exp();
+        *x = (*x - max).exp_fast();
         sum = sum + *x;
     }
     // Divide rather than multiply by 1/sum: it is what the book's numpy code does, so

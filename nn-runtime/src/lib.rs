@@ -54,11 +54,13 @@
 mod activation;
 mod affine;
 mod error;
+mod exp;
 mod float;
 mod init;
 pub mod kernels;
 mod load;
 mod network;
+mod simd;
 
 pub use ndarray;
 /// Compiles a network definition into Rust: `network! { network Name { ... } }` or
