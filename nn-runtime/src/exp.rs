@@ -31,7 +31,7 @@ pub(crate) fn exp_f32(x: f32) -> f32 {
     p = p * r + 8.333_452e-3;
     p = p * r + 4.166_579_6e-2;
     p = p * r + 1.666_666_5e-1;
-    p = p * r + 5.000_000_1e-1;
+    p = p * r + 0.5; // Cephes: 5.0000001201e-1, which rounds to 0.5 in f32
     let e_r = p * r * r + r + 1.0;
     // n ∈ [-125, 128]. 2^(n-1) is always a normal float (exponent field n + 126 in
     // [1, 254]); doubling after the product overflows to +inf exactly when e^x does.
