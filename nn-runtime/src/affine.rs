@@ -11,9 +11,6 @@ use crate::{Activation, Float, InitRng, LoadError, ShapeError, Tensors, simd};
 /// costs more than they save (a batch of 100 MNIST images stays on one thread).
 const PARALLEL_WORK: usize = 1 << 24;
 
-/// Rows per task of the parallel bias-and-activation pass.
-const ROWS_PER_TASK: usize = 64;
-
 /// An affine layer `y = act(x·W + b)` from `IN` inputs to `OUT` outputs.
 ///
 /// `W` has shape `[IN, OUT]`, row-major, one row per input (as in the book and numpy:
@@ -208,9 +205,9 @@ impl<T: Float, const IN: usize, const OUT: usize> Affine<T, IN, OUT> {
     /// A batch, one sample per row: `x` of shape `[n, IN]` gives `[n, OUT]`.
     ///
     /// The product goes through the `gemm` crate (AVX-512 or AVX2 kernels chosen at run
-    /// time, on all of rayon's threads for a big batch); the bias and the activation are
-    /// then applied in one pass over the output, row by row while the row is in cache,
-    /// split over the threads too. A batch of another width than `IN` is a
+    /// time); the bias and the activation are then applied in one pass over the output,
+    /// row by row while it is in cache. A big batch is cut into blocks of rows that
+    /// rayon's threads take one by one. A batch of another width than `IN` is a
     /// [`ShapeError`].
     ///
     /// ```
@@ -228,26 +225,41 @@ impl<T: Float, const IN: usize, const OUT: usize> Affine<T, IN, OUT> {
         }
         let rows = x.nrows();
         let mut y = Array2::zeros((rows, OUT));
-        if rows == 0 {
-            return Ok(y);
-        }
-        let big = rows * IN * OUT >= PARALLEL_WORK;
         let out = y
             .as_slice_mut()
             .expect("a new array is contiguous and row-major");
-        let parallelism = if big {
-            gemm::Parallelism::Rayon(0)
+        if rows * IN * OUT < PARALLEL_WORK {
+            self.forward_rows(x, out);
         } else {
-            gemm::Parallelism::None
-        };
+            // Blocks of rows, each multiplied and activated by one thread while it is
+            // in cache: both cores busy, no synchronisation between the two passes.
+            let block = rows.div_ceil(4 * rayon::current_num_threads()).max(64);
+            out.par_chunks_mut(block * OUT)
+                .enumerate()
+                .for_each(|(i, out)| {
+                    let start = i * block;
+                    let x = x.slice(ndarray::s![start..start + out.len() / OUT, ..]);
+                    self.forward_rows(x, out);
+                });
+        }
+        Ok(y)
+    }
+
+    /// `out ← act(x·W + b)` on one thread, `out` row-major with `x.nrows()` rows.
+    fn forward_rows(&self, x: ArrayView2<'_, T>, out: &mut [T]) {
+        let rows = x.nrows();
+        debug_assert_eq!(out.len(), rows * OUT);
+        if rows == 0 {
+            return;
+        }
         let (x_row_stride, x_col_stride) = (x.strides()[0], x.strides()[1]);
-        // SAFETY: `out` is `rows × OUT` elements we own, written with row stride OUT
-        // and column stride 1. `x` is a view of `rows × IN` elements: `as_ptr` is its
-        // element [0, 0] and its strides (in elements, possibly negative) stay inside
-        // the data it borrows, as ndarray guarantees for every view. The weight is
-        // `IN × OUT` contiguous, row-major. `T` is `f32` or `f64` (`Float` is sealed),
-        // both of which gemm supports. With `read_dst` false gemm writes `out` and
-        // reads nothing from it: `out = 1 · x · W`.
+        // SAFETY: `out` is `rows × OUT` elements we borrow exclusively, written with row
+        // stride OUT and column stride 1. `x` is a view of `rows × IN` elements (the
+        // caller checked the width): `as_ptr` is its element [0, 0] and its strides (in
+        // elements, possibly negative) stay inside the data it borrows, as ndarray
+        // guarantees for every view. The weight is `IN × OUT` contiguous, row-major.
+        // `T` is `f32` or `f64` (`Float` is sealed), both of which gemm supports. With
+        // `read_dst` false gemm writes `out` without reading it: `out = 1 · x · W`.
         unsafe {
             gemm::gemm(
                 rows,
@@ -268,16 +280,10 @@ impl<T: Float, const IN: usize, const OUT: usize> Affine<T, IN, OUT> {
                 false,
                 false,
                 false,
-                parallelism,
+                gemm::Parallelism::None,
             );
         }
-        if big {
-            out.par_chunks_mut(OUT * ROWS_PER_TASK)
-                .for_each(|chunk| simd::bias_activation(chunk, &self.bias, self.activation));
-        } else {
-            simd::bias_activation(out, &self.bias, self.activation);
-        }
-        Ok(y)
+        simd::bias_activation(out, &self.bias, self.activation);
     }
 
     /// The weight, of shape `[IN, OUT]`.
