@@ -38,6 +38,9 @@ pub struct Affine<T, const IN: usize, const OUT: usize> {
     weight: Box<[T]>,
     bias: Box<[T; OUT]>,
     activation: Activation<T>,
+    /// Whether every weight is finite, so that an input of 0 contributes exactly
+    /// nothing (`0·w = 0`) and [`forward`](Self::forward) may skip it.
+    weights_finite: bool,
 }
 
 impl<T: Float, const IN: usize, const OUT: usize> Affine<T, IN, OUT> {
@@ -177,6 +180,7 @@ impl<T: Float, const IN: usize, const OUT: usize> Affine<T, IN, OUT> {
             .try_into()
             .expect("every constructor passes a bias of OUT values");
         Self {
+            weights_finite: weight.iter().all(|w| w.is_finite()),
             weight: weight.into_boxed_slice(),
             bias,
             activation,
@@ -186,7 +190,10 @@ impl<T: Float, const IN: usize, const OUT: usize> Affine<T, IN, OUT> {
     /// One sample: `act(x·W + b)`, without allocating.
     ///
     /// The loop runs over the inputs and, inside, over the outputs, so the inner loop
-    /// walks one row of `W` and the output array together and vectorises. The kernel is
+    /// walks one row of `W` and the output array together and vectorises. Inputs that
+    /// are 0 four in a row are skipped when every weight is finite (then they add exactly
+    /// nothing): reading `W` is the cost of one sample, and inputs such as images are
+    /// mostly 0 (81 % of MNIST's pixels). The kernel is
     /// compiled for AVX-512, AVX2+FMA and the baseline target, and the best one for this
     /// CPU runs (see `simd.rs`): a plain `cargo build` gets the fast code.
     ///
@@ -199,7 +206,13 @@ impl<T: Float, const IN: usize, const OUT: usize> Affine<T, IN, OUT> {
     /// ```
     #[inline]
     pub fn forward(&self, x: &[T; IN]) -> [T; OUT] {
-        simd::affine_single(&self.weight, &self.bias, x, self.activation)
+        simd::affine_single(
+            &self.weight,
+            &self.bias,
+            x,
+            self.activation,
+            self.weights_finite,
+        )
     }
 
     /// A batch, one sample per row: `x` of shape `[n, IN]` gives `[n, OUT]`.
@@ -384,6 +397,19 @@ mod tests {
             format!("{layer:?}"),
             "Affine { inputs: 2, outputs: 3, activation: Identity, .. }"
         );
+    }
+
+    #[test]
+    fn an_infinite_weight_still_meets_a_zero_input() {
+        // 0 · inf is NaN, as numpy computes it: the zero-skipping must not hide it.
+        let layer = Affine::<f32, 4, 2>::new(
+            &[f32::INFINITY, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0],
+            &[0.0, 0.0],
+            Activation::Identity,
+        )
+        .expect("4 × 2 weights");
+        let y = layer.forward(&[0.0, 0.0, 0.0, 0.0]);
+        assert!(y[0].is_nan() && y[1] == 0.0, "{y:?}");
     }
 
     #[test]
