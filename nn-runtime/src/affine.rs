@@ -400,6 +400,30 @@ mod tests {
     }
 
     #[test]
+    fn a_big_batch_split_over_threads_agrees_with_single_samples_in_any_layout() {
+        // 600 × 512 × 64 multiply-adds is above PARALLEL_WORK: the threaded path.
+        let mut rng = InitRng::new(9);
+        let layer = Affine::<f32, 512, 64>::random(&mut rng, Activation::Sigmoid);
+        let x = Array2::from_shape_fn((600, 512), |(i, j)| {
+            ((i * 31 + j * 7) % 97) as f32 / 97.0 - 0.5
+        });
+        assert!(600 * 512 * 64 >= PARALLEL_WORK);
+        let row_major = layer.forward_batch(x.view()).expect("width 512");
+        let column_major = x.t().as_standard_layout().t().to_owned();
+        assert_eq!(
+            layer.forward_batch(column_major.view()).expect("width 512"),
+            row_major
+        );
+        for i in [0, 1, 299, 599] {
+            let sample: [f32; 512] = x.row(i).to_vec().try_into().expect("512 values");
+            let single = layer.forward(&sample);
+            for (a, b) in single.iter().zip(row_major.row(i)) {
+                assert!((a - b).abs() < 1e-5, "row {i}");
+            }
+        }
+    }
+
+    #[test]
     fn an_infinite_weight_still_meets_a_zero_input() {
         // 0 · inf is NaN, as numpy computes it: the zero-skipping must not hide it.
         let layer = Affine::<f32, 4, 2>::new(
