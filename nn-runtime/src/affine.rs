@@ -407,7 +407,7 @@ mod tests {
         let x = Array2::from_shape_fn((600, 512), |(i, j)| {
             ((i * 31 + j * 7) % 97) as f32 / 97.0 - 0.5
         });
-        assert!(600 * 512 * 64 >= PARALLEL_WORK);
+        const { assert!(600 * 512 * 64 >= PARALLEL_WORK) };
         let row_major = layer.forward_batch(x.view()).expect("width 512");
         let column_major = x.t().as_standard_layout().t().to_owned();
         assert_eq!(
