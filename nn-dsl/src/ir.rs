@@ -125,6 +125,17 @@ impl Activation {
     }
 }
 
+impl std::fmt::Display for Activation {
+    /// As written in the language: `sigmoid`, `leaky_relu(0.01)`.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Activation::LeakyRelu(Scalar::F32(a)) => write!(f, "leaky_relu({a})"),
+            Activation::LeakyRelu(Scalar::F64(a)) => write!(f, "leaky_relu({a})"),
+            other => f.write_str(other.name()),
+        }
+    }
+}
+
 /// One number in the network's element type.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub enum Scalar {

@@ -3,7 +3,7 @@
 
 use std::fmt::Write as _;
 
-use crate::ir::{Activation, Network, Program, Scalar};
+use crate::ir::{Network, Program};
 
 /// Renders the summary table of every network of `program`.
 ///
@@ -55,7 +55,7 @@ fn render_network(network: &Network, out: &mut String) {
             layer.name.clone().unwrap_or_else(|| "-".to_owned()),
             layer.kind.name().to_owned(),
             format!("{} -> {}", layer.inputs, layer.outputs),
-            activation(layer.activation),
+            layer.activation.to_string(),
             thousands(layer.parameter_count()),
             thousands(layer.multiply_adds()),
             if layer.params.is_some() {
@@ -95,14 +95,6 @@ fn render_network(network: &Network, out: &mut String) {
         }
         out.push_str(line.trim_end());
         out.push('\n');
-    }
-}
-
-fn activation(activation: Activation) -> String {
-    match activation {
-        Activation::LeakyRelu(Scalar::F32(a)) => format!("leaky_relu({a})"),
-        Activation::LeakyRelu(Scalar::F64(a)) => format!("leaky_relu({a})"),
-        other => other.name().to_owned(),
     }
 }
 

@@ -31,7 +31,7 @@ pub fn emit_network(network: &Network, spans: SpanMap<'_>) -> TokenStream {
             i + 1,
             layer.inputs,
             layer.outputs,
-            activation_text(layer.activation),
+            layer.activation,
             layer.weight_tensor,
             layer.bias_tensor
         )
@@ -250,14 +250,6 @@ fn activation(activation: Activation) -> TokenStream {
     }
 }
 
-fn activation_text(activation: Activation) -> String {
-    match activation {
-        Activation::LeakyRelu(crate::ir::Scalar::F32(a)) => format!("leaky_relu({a})"),
-        Activation::LeakyRelu(crate::ir::Scalar::F64(a)) => format!("leaky_relu({a})"),
-        other => other.name().to_owned(),
-    }
-}
-
 /// The struct's rustdoc: what it is and its layer table, so that `cargo doc` and IDE
 /// hovers show the network.
 fn struct_doc(network: &Network) -> Vec<String> {
@@ -283,7 +275,7 @@ fn struct_doc(network: &Network) -> Vec<String> {
             layer.kind.name(),
             layer.inputs,
             layer.outputs,
-            activation_text(layer.activation),
+            layer.activation,
             thousands(layer.parameter_count()),
             layer.weight_tensor,
             layer.bias_tensor,
