@@ -2,7 +2,7 @@
 
 use std::fmt;
 
-use ndarray::{Array2, ArrayView2};
+use ndarray::{Array2, ArrayView2, ShapeBuilder};
 use rayon::prelude::*;
 
 use crate::{Activation, Float, InitRng, LoadError, ShapeError, Tensors, simd};
@@ -32,10 +32,13 @@ const PARALLEL_WORK: usize = 1 << 24;
 /// let book = [0.57444252, 0.66818777, 0.75026011];
 /// assert!(z.iter().zip(book).all(|(z, b)| (z - b).abs() < 1e-8));
 /// ```
-#[derive(Clone, PartialEq)]
 pub struct Affine<T, const IN: usize, const OUT: usize> {
-    /// `IN * OUT` values, row `i` (the weights of input `i`) at `i * OUT ..`.
-    weight: Box<[T]>,
+    /// The weights, row `i` (those of input `i`) at `offset + i * STRIDE ..` for `OUT`
+    /// values. Rows start on 64-byte boundaries: a row of 50 `f32` is 200 bytes, and
+    /// packed rows would make nearly every vector load straddle two cache lines.
+    storage: Box<[T]>,
+    /// Where row 0 starts in `storage`: the first 64-byte-aligned element.
+    offset: usize,
     bias: Box<[T; OUT]>,
     activation: Activation<T>,
     /// Whether every weight is finite, so that an input of 0 contributes exactly
@@ -171,6 +174,12 @@ impl<T: Float, const IN: usize, const OUT: usize> Affine<T, IN, OUT> {
         Ok(Self::from_parts(weight, bias, activation))
     }
 
+    /// Elements per 64 bytes: rows are padded to a multiple of this.
+    const LANES: usize = 64 / size_of::<T>();
+
+    /// The distance between two rows in `storage`: `OUT` rounded up to 64 bytes.
+    const STRIDE: usize = OUT.div_ceil(Self::LANES) * Self::LANES;
+
     /// `weight.len() == IN * OUT` and `bias.len() == OUT`, checked by every caller.
     fn from_parts(weight: Vec<T>, bias: Vec<T>, activation: Activation<T>) -> Self {
         let () = Self::SIZES_OK;
@@ -179,12 +188,25 @@ impl<T: Float, const IN: usize, const OUT: usize> Affine<T, IN, OUT> {
             .into_boxed_slice()
             .try_into()
             .expect("every constructor passes a bias of OUT values");
+        // One 64-byte line of slack to align row 0; the padding stays zero.
+        let mut storage = vec![T::zero(); IN * Self::STRIDE + Self::LANES].into_boxed_slice();
+        let offset = storage.as_ptr().align_offset(64).min(Self::LANES);
+        for (i, row) in weight.chunks_exact(OUT).enumerate() {
+            let start = offset + i * Self::STRIDE;
+            storage[start..start + OUT].copy_from_slice(row);
+        }
         Self {
             weights_finite: weight.iter().all(|w| w.is_finite()),
-            weight: weight.into_boxed_slice(),
+            storage,
+            offset,
             bias,
             activation,
         }
+    }
+
+    /// The rows of `W` from row 0 on: `IN` rows `STRIDE` apart.
+    fn rows(&self) -> &[T] {
+        &self.storage[self.offset..]
     }
 
     /// One sample: `act(x·W + b)`, without allocating.
@@ -207,7 +229,8 @@ impl<T: Float, const IN: usize, const OUT: usize> Affine<T, IN, OUT> {
     #[inline]
     pub fn forward(&self, x: &[T; IN]) -> [T; OUT] {
         simd::affine_single(
-            &self.weight,
+            self.rows(),
+            Self::STRIDE,
             &self.bias,
             x,
             self.activation,
@@ -270,7 +293,8 @@ impl<T: Float, const IN: usize, const OUT: usize> Affine<T, IN, OUT> {
         // stride OUT and column stride 1. `x` is a view of `rows × IN` elements (the
         // caller checked the width): `as_ptr` is its element [0, 0] and its strides (in
         // elements, possibly negative) stay inside the data it borrows, as ndarray
-        // guarantees for every view. The weight is `IN × OUT` contiguous, row-major.
+        // guarantees for every view. The weight is `IN` rows of `OUT` values, `STRIDE`
+        // apart, all inside `self.rows()` (its length is at least `IN × STRIDE`).
         // `T` is `f32` or `f64` (`Float` is sealed), both of which gemm supports. With
         // `read_dst` false gemm writes `out` without reading it: `out = 1 · x · W`.
         unsafe {
@@ -285,9 +309,9 @@ impl<T: Float, const IN: usize, const OUT: usize> Affine<T, IN, OUT> {
                 x.as_ptr(),
                 x_col_stride,
                 x_row_stride,
-                self.weight.as_ptr(),
+                self.rows().as_ptr(),
                 1,
-                OUT as isize,
+                Self::STRIDE as isize,
                 T::zero(),
                 T::one(),
                 false,
@@ -301,7 +325,9 @@ impl<T: Float, const IN: usize, const OUT: usize> Affine<T, IN, OUT> {
 
     /// The weight, of shape `[IN, OUT]`.
     pub fn weight(&self) -> ArrayView2<'_, T> {
-        ArrayView2::from(self.weight.as_chunks::<OUT>().0)
+        let rows = &self.rows()[..(IN - 1) * Self::STRIDE + OUT];
+        ArrayView2::from_shape((IN, OUT).strides((Self::STRIDE, 1)), rows)
+            .expect("storage holds IN rows STRIDE apart")
     }
 
     /// The bias, `OUT` values.
@@ -312,6 +338,26 @@ impl<T: Float, const IN: usize, const OUT: usize> Affine<T, IN, OUT> {
     /// The activation.
     pub fn activation(&self) -> Activation<T> {
         self.activation
+    }
+}
+
+impl<T: Float, const IN: usize, const OUT: usize> Clone for Affine<T, IN, OUT> {
+    /// A copy whose rows are aligned in its own allocation.
+    fn clone(&self) -> Self {
+        Self::from_parts(
+            self.weight().iter().copied().collect(),
+            self.bias.to_vec(),
+            self.activation,
+        )
+    }
+}
+
+impl<T: Float, const IN: usize, const OUT: usize> PartialEq for Affine<T, IN, OUT> {
+    /// Equal weights, biases and activations (the padding and alignment do not count).
+    fn eq(&self, other: &Self) -> bool {
+        self.weight() == other.weight()
+            && self.bias == other.bias
+            && self.activation == other.activation
     }
 }
 

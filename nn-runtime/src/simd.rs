@@ -86,7 +86,7 @@ fn avx512_family() -> bool {
 dispatch! {
     /// `act(x·W + b)` for one sample, `W` row-major `[IN, OUT]`.
     fn affine_single<T: Float; const IN: usize, const OUT: usize>(
-        weight: &[T], bias: &[T; OUT], x: &[T; IN], activation: Activation<T>, skip_zeros: bool
+        weight: &[T], stride: usize, bias: &[T; OUT], x: &[T; IN], activation: Activation<T>, skip_zeros: bool
     ) -> [T; OUT] => affine_single_body
 }
 
@@ -106,6 +106,7 @@ dispatch! {
 #[inline(always)]
 fn affine_single_body<T: Float, const IN: usize, const OUT: usize, const FMA: bool>(
     weight: &[T],
+    stride: usize,
     bias: &[T; OUT],
     x: &[T; IN],
     activation: Activation<T>,
@@ -122,20 +123,24 @@ fn affine_single_body<T: Float, const IN: usize, const OUT: usize, const FMA: bo
         }
     }
 
-    let (rows, _) = weight.as_chunks::<OUT>();
+    // Row `i` of `W`: `OUT` values at `i * stride`.
+    let row = |i: usize| -> &[T; OUT] {
+        weight[i * stride..i * stride + OUT]
+            .try_into()
+            .expect("the caller passes IN rows `stride` apart")
+    };
     let mut acc = [*bias, [T::zero(); OUT], [T::zero(); OUT], [T::zero(); OUT]];
     let (x4, x_rest) = x.as_chunks::<4>();
-    let (rows4, rows_rest) = rows.split_at(x4.len() * 4);
-    for (xs, rows) in x4.iter().zip(rows4.as_chunks::<4>().0) {
+    for (g, xs) in x4.iter().enumerate() {
         if skip_zeros && xs.iter().all(|&xi| xi == T::zero()) {
             continue;
         }
         for k in 0..4 {
-            add_row::<T, OUT, FMA>(&mut acc[k], xs[k], &rows[k]);
+            add_row::<T, OUT, FMA>(&mut acc[k], xs[k], row(4 * g + k));
         }
     }
-    for (&xi, row) in x_rest.iter().zip(rows_rest) {
-        add_row::<T, OUT, FMA>(&mut acc[0], xi, row);
+    for (k, &xi) in x_rest.iter().enumerate() {
+        add_row::<T, OUT, FMA>(&mut acc[0], xi, row(4 * x4.len() + k));
     }
     let [mut y, a1, a2, a3] = acc;
     for j in 0..OUT {
@@ -184,9 +189,9 @@ mod tests {
             Activation::Tanh,
             Activation::Softmax,
         ] {
-            let fast = affine_single(&weight, &bias, &x, activation, false);
+            let fast = affine_single(&weight, 23, &bias, &x, activation, false);
             let plain =
-                affine_single_body::<f32, 37, 23, false>(&weight, &bias, &x, activation, false);
+                affine_single_body::<f32, 37, 23, false>(&weight, 23, &bias, &x, activation, false);
             for (a, b) in fast.iter().zip(&plain) {
                 assert!(
                     (a - b).abs() <= 1e-5 * b.abs().max(1.0),
@@ -221,8 +226,8 @@ mod tests {
             Activation::Sigmoid,
             Activation::Softmax,
         ] {
-            let skipped = affine_single(&weight, &bias, &x, activation, true);
-            let full = affine_single(&weight, &bias, &x, activation, false);
+            let skipped = affine_single(&weight, 19, &bias, &x, activation, true);
+            let full = affine_single(&weight, 19, &bias, &x, activation, false);
             assert_eq!(
                 skipped.map(f32::to_bits),
                 full.map(f32::to_bits),
