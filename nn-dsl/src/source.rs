@@ -39,6 +39,9 @@ pub struct Compiled<'a> {
     /// The text the diagnostics' spans refer to: the file itself, or, for a file that is
     /// not UTF-8, its lossy decoding (each invalid sequence becomes U+FFFD).
     pub text: Cow<'a, str>,
+    /// The syntax tree of `text`: what the code generator stands in from after errors.
+    /// For a file that is not UTF-8, the tree of its lossy decoding.
+    pub file: ast::File,
     /// The result of [`compile`], or the single E001 of an invalid UTF-8 file.
     pub checked: Checked,
 }
@@ -53,10 +56,14 @@ pub struct Compiled<'a> {
 /// ```
 pub fn compile_bytes(bytes: &[u8]) -> Compiled<'_> {
     match std::str::from_utf8(bytes) {
-        Ok(text) => Compiled {
-            checked: compile(text),
-            text: Cow::Borrowed(text),
-        },
+        Ok(text) => {
+            let (file, checked) = compile_to_ast(text);
+            Compiled {
+                text: Cow::Borrowed(text),
+                file,
+                checked,
+            }
+        }
         Err(error) => {
             let at = error.valid_up_to();
             let text = String::from_utf8_lossy(bytes);
@@ -78,6 +85,7 @@ pub fn compile_bytes(bytes: &[u8]) -> Compiled<'_> {
             .with_span_label("not UTF-8")
             .with_help("save the file as UTF-8");
             Compiled {
+                file: parser::parse(&text).file,
                 text,
                 checked: Checked {
                     diagnostics: vec![diagnostic],

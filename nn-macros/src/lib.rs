@@ -98,7 +98,6 @@ fn expand_file(path: &syn::LitStr) -> TokenStream {
         }
     };
     let compiled = nn_dsl::compile_bytes(&bytes);
-    let file = nn_dsl::parse(&compiled.text).file;
     let full_text = full.to_string_lossy();
     // Cargo rebuilds the crate when the file changes, also after an error.
     let mut out = quote!(
@@ -122,7 +121,9 @@ fn expand_file(path: &syn::LitStr) -> TokenStream {
         });
     }
     // A file's tokens have no span of their own: they all point at the path.
-    out.extend(generated(&file, &compiled.checked, &|_| path.span()));
+    out.extend(generated(&compiled.file, &compiled.checked, &|_| {
+        path.span()
+    }));
     out
 }
 
