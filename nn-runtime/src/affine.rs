@@ -289,6 +289,17 @@ impl<T: Float, const IN: usize, const OUT: usize> Affine<T, IN, OUT> {
         if rows == 0 {
             return;
         }
+        if simd::affine_rows(
+            self.rows(),
+            Self::STRIDE,
+            &self.bias[..],
+            x,
+            out,
+            self.activation,
+            self.weights_finite,
+        ) {
+            return;
+        }
         let (x_row_stride, x_col_stride) = (x.strides()[0], x.strides()[1]);
         // SAFETY: `out` is `rows × OUT` elements we borrow exclusively, written with row
         // stride OUT and column stride 1. `x` is a view of `rows × IN` elements (the

@@ -33,6 +33,7 @@ pub trait Float:
     + Sync
     + 'static
     + sealed::Sealed
+    + crate::simd::Lanes
 {
     /// The name of the type as parameter files and error messages spell it: `"f32"` or
     /// `"f64"` (safetensors' `F32`, numpy's `<f4`).

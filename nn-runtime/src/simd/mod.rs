@@ -1,0 +1,596 @@
+//! Run-time dispatch on the CPU's vector units, so that a plain `cargo build --release`
+//! (target x86-64, SSE2 only) still runs AVX-512 or AVX2+FMA code where the CPU has it.
+//!
+//! Each kernel is written once, as an `#[inline(always)]` generic body; thin wrappers
+//! compile that body with `#[target_feature]` for each level, and the entry point picks
+//! one after asking the CPU (std caches the answer). `FMA` selects fused multiply-adds,
+//! which without the feature would be a slow library call.
+
+use ndarray::ArrayView2;
+
+use crate::{Activation, Float};
+
+#[cfg(target_arch = "x86_64")]
+mod avx512;
+
+#[cfg(target_arch = "x86_64")]
+pub use avx512::Lanes;
+
+/// What the AVX-512 kernels need of an element type; nothing off x86-64.
+#[cfg(not(target_arch = "x86_64"))]
+pub trait Lanes {}
+#[cfg(not(target_arch = "x86_64"))]
+impl Lanes for f32 {}
+#[cfg(not(target_arch = "x86_64"))]
+impl Lanes for f64 {}
+
+/// The best vector instructions this CPU offers, of those we compile for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Level {
+    /// AVX-512F with FMA: 16 `f32` per instruction.
+    Avx512,
+    /// AVX2 with FMA: 8 `f32` per instruction.
+    Avx2,
+    /// What the target guarantees (SSE2 on x86-64).
+    Baseline,
+}
+
+/// The level of this CPU.
+#[inline]
+pub(crate) fn level() -> Level {
+    #[cfg(target_arch = "x86_64")]
+    {
+        if std::arch::is_x86_feature_detected!("avx512f")
+            && std::arch::is_x86_feature_detected!("fma")
+        {
+            return Level::Avx512;
+        }
+        if std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma")
+        {
+            return Level::Avx2;
+        }
+    }
+    Level::Baseline
+}
+
+/// Declares `$name`, which runs `$body::<.., FMA>` compiled for the best level of this
+/// CPU. The wrappers are `unsafe` only because of `#[target_feature]`; they are called
+/// after `level()` has confirmed the features, which is all they require.
+macro_rules! dispatch {
+    (
+        $(#[$doc:meta])*
+        fn $name:ident<$($g:ident: $bound:path),* ; $(const $c:ident: usize),*>($($arg:ident: $ty:ty),*) $(-> $ret:ty)?
+        => $body:ident
+    ) => {
+        $(#[$doc])*
+        #[inline]
+        pub(crate) fn $name<$($g: $bound,)* $(const $c: usize,)*>($($arg: $ty),*) $(-> $ret)? {
+            #[cfg(target_arch = "x86_64")]
+            {
+                #[target_feature(enable = "avx512f,avx512vl,avx512bw,avx512dq,avx2,fma")]
+                fn avx512<$($g: $bound,)* $(const $c: usize,)*>($($arg: $ty),*) $(-> $ret)? {
+                    $body::<$($g,)* $($c,)* true>($($arg),*)
+                }
+                #[target_feature(enable = "avx2,fma")]
+                fn avx2<$($g: $bound,)* $(const $c: usize,)*>($($arg: $ty),*) $(-> $ret)? {
+                    $body::<$($g,)* $($c,)* true>($($arg),*)
+                }
+                match level() {
+                    // SAFETY: `level()` found AVX-512F, AVX-512VL/BW/DQ are checked below,
+                    // and FMA: every feature `avx512` is compiled for.
+                    Level::Avx512 if avx512_family() => return unsafe { avx512::<$($g,)* $($c,)*>($($arg),*) },
+                    // SAFETY: `level()` found AVX2 and FMA, the features `avx2` needs.
+                    Level::Avx512 | Level::Avx2 => return unsafe { avx2::<$($g,)* $($c,)*>($($arg),*) },
+                    Level::Baseline => {}
+                }
+            }
+            $body::<$($g,)* $($c,)* false>($($arg),*)
+        }
+    };
+}
+
+/// Whether the AVX-512 extensions beside the foundation are there too (they are on
+/// every CPU that has AVX-512F and FMA today, but the wrapper relies on them).
+#[cfg(target_arch = "x86_64")]
+#[inline]
+fn avx512_family() -> bool {
+    std::arch::is_x86_feature_detected!("avx512vl")
+        && std::arch::is_x86_feature_detected!("avx512bw")
+        && std::arch::is_x86_feature_detected!("avx512dq")
+}
+
+/// Whether this CPU runs the hand-written AVX-512 kernels of `avx512.rs`.
+#[inline]
+fn has_avx512() -> bool {
+    #[cfg(target_arch = "x86_64")]
+    {
+        level() == Level::Avx512 && avx512_family()
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    {
+        false
+    }
+}
+
+/// `act(x·W + b)` for one sample. `weight` holds `IN` rows of `OUT` values `stride`
+/// apart, `stride` being `OUT` rounded up to 64 bytes and the padding zero; with
+/// `skip_zeros` (every weight is finite), inputs that are 0 may be skipped.
+#[inline]
+pub(crate) fn affine_single<T: Float, const IN: usize, const OUT: usize>(
+    weight: &[T],
+    stride: usize,
+    bias: &[T; OUT],
+    x: &[T; IN],
+    activation: Activation<T>,
+    skip_zeros: bool,
+) -> [T; OUT] {
+    #[cfg(target_arch = "x86_64")]
+    if has_avx512() {
+        let w = avx512_weights(weight, stride, IN, OUT);
+        // SAFETY: the CPU has the features (`has_avx512`), and `avx512_weights` checked
+        // the layout of `W` the kernel reads.
+        return unsafe { avx512::affine_single(w, bias, x, activation, skip_zeros) };
+    }
+    affine_single_portable(weight, stride, bias, x, activation, skip_zeros)
+}
+
+/// `out ← act(x·W + b)` for a batch, one sample per row of `x` (`out` row-major, `x`'s
+/// rows of `weight`'s inputs). Returns `false`, with `out` untouched, where this CPU has
+/// no kernel better than a GEMM followed by [`bias_activation`].
+pub(crate) fn affine_rows<T: Float>(
+    weight: &[T],
+    stride: usize,
+    bias: &[T],
+    x: ArrayView2<'_, T>,
+    out: &mut [T],
+    activation: Activation<T>,
+    skip_zeros: bool,
+) -> bool {
+    #[cfg(target_arch = "x86_64")]
+    if has_avx512() {
+        let (rows, inputs) = x.dim();
+        assert_eq!(
+            out.len(),
+            rows * bias.len(),
+            "one row of outputs per sample"
+        );
+        let w = avx512_weights(weight, stride, inputs, bias.len());
+        // The kernel reads each sample as one contiguous row.
+        let x = if x.strides()[1] == 1 && x.strides()[0] >= 0 {
+            ndarray::CowArray::from(x)
+        } else {
+            x.as_standard_layout()
+        };
+        let x_stride = usize::try_from(x.strides()[0]).expect("rows go forwards");
+        // SAFETY: the features are there (`has_avx512`), `avx512_weights` checked `W`,
+        // `out` has room for every row, and `x` holds `rows` samples `x_stride` apart,
+        // each `inputs` contiguous elements.
+        unsafe {
+            avx512::affine_rows(
+                w,
+                bias,
+                x.as_ptr(),
+                x_stride,
+                inputs,
+                out,
+                activation,
+                skip_zeros,
+            );
+        }
+        return true;
+    }
+    let _ = (weight, stride, bias, x, out, activation, skip_zeros);
+    false
+}
+
+/// `weight` as the AVX-512 kernels read it, after checking what they rely on: rows
+/// `stride` apart, whole registers long (the padding past `outputs` is read, and is 0).
+#[cfg(target_arch = "x86_64")]
+fn avx512_weights<T: Float>(
+    weight: &[T],
+    stride: usize,
+    inputs: usize,
+    outputs: usize,
+) -> avx512::Weights<T> {
+    assert!(
+        stride.is_multiple_of(T::PER_REGISTER)
+            && stride >= outputs
+            && weight.len() >= inputs * stride,
+        "weights are rows of whole registers"
+    );
+    avx512::Weights {
+        ptr: weight.as_ptr(),
+        stride,
+    }
+}
+
+dispatch! {
+    /// `act(x·W + b)` for one sample, `W` row-major `[IN, OUT]`, with the generic body.
+    fn affine_single_portable<T: Float; const IN: usize, const OUT: usize>(
+        weight: &[T], stride: usize, bias: &[T; OUT], x: &[T; IN], activation: Activation<T>, skip_zeros: bool
+    ) -> [T; OUT] => affine_single_body
+}
+
+dispatch! {
+    /// Adds `bias` to every row of `rows` (`OUT` values each) and applies `activation`.
+    fn bias_activation<T: Float; const OUT: usize>(
+        rows: &mut [T], bias: &[T; OUT], activation: Activation<T>
+    ) => bias_activation_body
+}
+
+/// `act(b + Σ_i x_i · W_i)`: the inner loops run over the outputs, so they vectorise.
+/// Four inputs at a time go to four separate accumulators: one accumulator would be a
+/// chain of `IN` dependent multiply-adds, bound by their latency rather than by the
+/// vector units (4 cycles each against 2 per cycle). With `skip_zeros` (the caller
+/// knows every weight is finite, so `0·w` adds exactly nothing), a group of four
+/// inputs that are all 0 is skipped without reading its four rows of `W`.
+#[inline(always)]
+fn affine_single_body<T: Float, const IN: usize, const OUT: usize, const FMA: bool>(
+    weight: &[T],
+    stride: usize,
+    bias: &[T; OUT],
+    x: &[T; IN],
+    activation: Activation<T>,
+    skip_zeros: bool,
+) -> [T; OUT] {
+    #[inline(always)]
+    fn add_row<T: Float, const OUT: usize, const FMA: bool>(
+        acc: &mut [T; OUT],
+        xi: T,
+        row: &[T; OUT],
+    ) {
+        for (a, &w) in acc.iter_mut().zip(row) {
+            *a = if FMA { xi.mul_add(w, *a) } else { *a + xi * w };
+        }
+    }
+
+    // Row `i` of `W`: `OUT` values at `i * stride`.
+    let row = |i: usize| -> &[T; OUT] {
+        weight[i * stride..i * stride + OUT]
+            .try_into()
+            .expect("the caller passes IN rows `stride` apart")
+    };
+    let mut acc = [*bias, [T::zero(); OUT], [T::zero(); OUT], [T::zero(); OUT]];
+    let (x4, x_rest) = x.as_chunks::<4>();
+    for (g, xs) in x4.iter().enumerate() {
+        if skip_zeros && xs.iter().all(|&xi| xi == T::zero()) {
+            continue;
+        }
+        for k in 0..4 {
+            add_row::<T, OUT, FMA>(&mut acc[k], xs[k], row(4 * g + k));
+        }
+    }
+    for (k, &xi) in x_rest.iter().enumerate() {
+        add_row::<T, OUT, FMA>(&mut acc[0], xi, row(4 * x4.len() + k));
+    }
+    let [mut y, a1, a2, a3] = acc;
+    for j in 0..OUT {
+        y[j] = (y[j] + a1[j]) + (a2[j] + a3[j]);
+    }
+    activation.apply_in_place(&mut y);
+    y
+}
+
+#[inline(always)]
+fn bias_activation_body<T: Float, const OUT: usize, const FMA: bool>(
+    rows: &mut [T],
+    bias: &[T; OUT],
+    activation: Activation<T>,
+) {
+    for row in rows.as_chunks_mut::<OUT>().0 {
+        for (v, &b) in row.iter_mut().zip(bias) {
+            *v = *v + b;
+        }
+        activation.apply_in_place(row);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::InitRng;
+
+    const ACTIVATIONS: [Activation<f32>; 6] = [
+        Activation::Identity,
+        Activation::Sigmoid,
+        Activation::Relu,
+        Activation::LeakyRelu(0.1),
+        Activation::Tanh,
+        Activation::Softmax,
+    ];
+
+    fn random(n: usize, rng: &mut InitRng) -> Vec<f32> {
+        (0..n).map(|_| rng.normal() as f32).collect()
+    }
+
+    /// `weight` (`inputs × outputs`, row-major) laid out as `Affine` keeps it: rows
+    /// padded with zeros to 64 bytes. Returns the rows and their stride.
+    fn padded<T: Float>(weight: &[T], outputs: usize) -> (Vec<T>, usize) {
+        let lanes = 64 / size_of::<T>();
+        let stride = outputs.div_ceil(lanes) * lanes;
+        let mut rows = vec![T::zero(); weight.len() / outputs * stride];
+        for (row, w) in rows
+            .chunks_exact_mut(stride)
+            .zip(weight.chunks_exact(outputs))
+        {
+            row[..outputs].copy_from_slice(w);
+        }
+        (rows, stride)
+    }
+
+    /// `act(x·W + b)` in `f64`, one multiply and one add at a time.
+    fn reference(weight: &[f32], bias: &[f32], x: &[f32], activation: Activation<f32>) -> Vec<f32> {
+        let outputs = bias.len();
+        let mut y: Vec<f64> = bias.iter().map(|&b| f64::from(b)).collect();
+        for (xi, row) in x.iter().zip(weight.chunks_exact(outputs)) {
+            for (y, w) in y.iter_mut().zip(row) {
+                *y += f64::from(*xi) * f64::from(*w);
+            }
+        }
+        let mut y: Vec<f32> = y.iter().map(|&v| v as f32).collect();
+        activation.apply_in_place(&mut y);
+        y
+    }
+
+    fn assert_close(fast: &[f32], plain: &[f32], what: &str) {
+        for (k, (a, b)) in fast.iter().zip(plain).enumerate() {
+            assert!(
+                (a - b).abs() <= 2e-5 * b.abs().max(1.0),
+                "{what}, output {k}: {a} vs {b}"
+            );
+        }
+    }
+
+    /// Inputs that are mostly 0, as in an image, with a few negative zeros.
+    fn sparse_input(n: usize, rng: &mut InitRng) -> Vec<f32> {
+        (0..n)
+            .map(|i| match i % 7 {
+                0 | 3 => rng.normal() as f32,
+                5 => -0.0,
+                _ => 0.0,
+            })
+            .collect()
+    }
+
+    /// The kernel this CPU runs (AVX-512, or AVX2 with fused multiply-adds) agrees with
+    /// the baseline body, which rounds after each multiply and each add, and with an
+    /// `f64` reference: on dense and on mostly-zero inputs, with and without skipping.
+    #[test]
+    fn the_dispatched_single_sample_kernel_agrees_with_the_baseline() {
+        let mut rng = InitRng::new(11);
+        let (weight, bias) = (random(37 * 23, &mut rng), random(23, &mut rng));
+        let (rows, stride) = padded(&weight, 23);
+        let bias: [f32; 23] = bias.try_into().expect("23 values");
+        for x in [random(37, &mut rng), sparse_input(37, &mut rng)] {
+            let x: [f32; 37] = x.try_into().expect("37 values");
+            for activation in ACTIVATIONS {
+                let plain = affine_single_body::<f32, 37, 23, false>(
+                    &rows, stride, &bias, &x, activation, false,
+                );
+                assert_close(
+                    &plain,
+                    &reference(&weight, &bias, &x, activation),
+                    "baseline",
+                );
+                for skip_zeros in [false, true] {
+                    let fast = affine_single(&rows, stride, &bias, &x, activation, skip_zeros);
+                    assert_close(&fast, &plain, &format!("{activation}, skip {skip_zeros}"));
+                }
+            }
+        }
+        println!(
+            "dispatch level on this machine: {:?}, AVX-512 kernels: {}",
+            level(),
+            has_avx512()
+        );
+    }
+
+    /// The sizes where the kernels change course: more inputs than one list of indices
+    /// holds (1024), more outputs than one panel of registers (128 `f32` for one sample,
+    /// 64 for four), sizes that are not whole registers, and batches whose last block
+    /// has 1, 2 or 3 samples.
+    #[test]
+    fn batches_and_big_layers_agree_with_the_reference() {
+        let mut rng = InitRng::new(3);
+        for (inputs, outputs) in [(1, 1), (5, 16), (17, 17), (1100, 3), (40, 130), (2100, 70)] {
+            // Xavier's scale keeps the sums near 1, where 2e-5 is well above rounding.
+            let scale = (inputs as f32).sqrt().recip();
+            let weight: Vec<f32> = random(inputs * outputs, &mut rng)
+                .iter()
+                .map(|w| w * scale)
+                .collect();
+            let bias = random(outputs, &mut rng);
+            let (rows, stride) = padded(&weight, outputs);
+            for samples in [1, 2, 3, 4, 5, 7, 9] {
+                let mut x = Vec::new();
+                for s in 0..samples {
+                    // Alternate dense and mostly-zero samples in one batch.
+                    x.extend(if s % 2 == 0 {
+                        random(inputs, &mut rng)
+                    } else {
+                        sparse_input(inputs, &mut rng)
+                    });
+                }
+                let x = ndarray::Array2::from_shape_vec((samples, inputs), x)
+                    .expect("samples × inputs");
+                for activation in [Activation::Identity, Activation::Softmax] {
+                    let mut out = vec![f32::NAN; samples * outputs];
+                    if !affine_rows(&rows, stride, &bias, x.view(), &mut out, activation, true) {
+                        gemm_free_rows(&rows, stride, &bias, x.view(), &mut out, activation);
+                    }
+                    for (s, got) in out.chunks_exact(outputs).enumerate() {
+                        let want = reference(
+                            &weight,
+                            &bias,
+                            x.row(s).as_slice().expect("a row"),
+                            activation,
+                        );
+                        assert_close(
+                            got,
+                            &want,
+                            &format!("{inputs}→{outputs}, sample {s} of {samples}, {activation}"),
+                        );
+                    }
+                }
+            }
+        }
+    }
+
+    /// Where this CPU has no batch kernel, the test above checks the reference against
+    /// itself through this stand-in, so it still runs everywhere.
+    fn gemm_free_rows(
+        rows: &[f32],
+        stride: usize,
+        bias: &[f32],
+        x: ArrayView2<'_, f32>,
+        out: &mut [f32],
+        activation: Activation<f32>,
+    ) {
+        let outputs = bias.len();
+        for (sample, y) in x.rows().into_iter().zip(out.chunks_exact_mut(outputs)) {
+            y.copy_from_slice(bias);
+            for (xi, row) in sample.iter().zip(rows.chunks_exact(stride)) {
+                for (y, w) in y.iter_mut().zip(row) {
+                    *y += xi * w;
+                }
+            }
+            activation.apply_in_place(y);
+        }
+    }
+
+    /// Skipping inputs that are 0 changes no bit of a batch's results (each sample
+    /// adds its terms in the order of the inputs, into one accumulator per output), and
+    /// at most the rounding of one sample's (whose two sets of accumulators take the
+    /// inputs visited in turn). A row of `W` is read if any sample of the block needs it.
+    #[test]
+    fn skipping_zero_inputs_is_exact() {
+        let mut rng = InitRng::new(5);
+        let weight = random(64 * 19, &mut rng);
+        let (rows, stride) = padded(&weight, 19);
+        let bias: [f32; 19] = random(19, &mut rng).try_into().expect("19 values");
+        let mut x = [0.0_f32; 64];
+        for i in [3, 17, 18, 40, 63] {
+            x[i] = rng.normal() as f32;
+        }
+        x[9] = -0.0;
+        for activation in ACTIVATIONS {
+            let skipped = affine_single(&rows, stride, &bias, &x, activation, true);
+            let full = affine_single(&rows, stride, &bias, &x, activation, false);
+            assert_close(&skipped, &full, &format!("{activation}"));
+
+            let batch =
+                ndarray::Array2::from_shape_fn((6, 64), |(s, i)| if s == 2 { x[i] } else { 0.0 });
+            let mut skipped = vec![0.0; 6 * 19];
+            let mut full = vec![0.0; 6 * 19];
+            if affine_rows(
+                &rows,
+                stride,
+                &bias,
+                batch.view(),
+                &mut skipped,
+                activation,
+                true,
+            ) {
+                affine_rows(
+                    &rows,
+                    stride,
+                    &bias,
+                    batch.view(),
+                    &mut full,
+                    activation,
+                    false,
+                );
+                let bits = |v: &[f32]| v.iter().map(|v| v.to_bits()).collect::<Vec<_>>();
+                assert_eq!(bits(&skipped), bits(&full), "{activation}");
+            }
+        }
+    }
+
+    /// An input that is NaN or infinite is visited, never skipped: its NaN reaches
+    /// every output, as it does in numpy.
+    #[test]
+    fn a_nan_input_is_not_skipped() {
+        let mut rng = InitRng::new(8);
+        let weight = random(20 * 5, &mut rng);
+        let (rows, stride) = padded(&weight, 5);
+        let mut x = [0.0_f32; 20];
+        x[13] = f32::NAN;
+        let y = affine_single(&rows, stride, &[0.0; 5], &x, Activation::Identity, true);
+        assert!(y.iter().all(|v| v.is_nan()), "{y:?}");
+        let batch =
+            ndarray::Array2::from_shape_fn((5, 20), |(s, i)| if s == 4 { x[i] } else { 0.0 });
+        let mut out = vec![0.0; 25];
+        if affine_rows(
+            &rows,
+            stride,
+            &[0.0; 5],
+            batch.view(),
+            &mut out,
+            Activation::Identity,
+            true,
+        ) {
+            assert!(out[..20].iter().all(|&v| v == 0.0) && out[20..].iter().all(|v| v.is_nan()));
+        }
+    }
+
+    /// The `f64` kernels: 8 lanes a register, and a mask built from two registers.
+    #[test]
+    fn f64_kernels_agree_with_the_baseline() {
+        let mut rng = InitRng::new(21);
+        let weight: Vec<f64> = (0..33 * 21).map(|_| rng.normal()).collect();
+        let (rows, stride) = padded(&weight, 21);
+        let bias: [f64; 21] = std::array::from_fn(|_| rng.normal());
+        let x: [f64; 33] = std::array::from_fn(|i| if i % 3 == 0 { rng.normal() } else { 0.0 });
+        let plain = affine_single_body::<f64, 33, 21, false>(
+            &rows,
+            stride,
+            &bias,
+            &x,
+            Activation::Tanh,
+            false,
+        );
+        let fast = affine_single(&rows, stride, &bias, &x, Activation::Tanh, true);
+        for (a, b) in fast.iter().zip(&plain) {
+            assert!((a - b).abs() < 1e-12, "{fast:?} vs {plain:?}");
+        }
+        let batch = ndarray::Array2::from_shape_fn((3, 33), |(s, i)| x[i] * (s + 1) as f64);
+        let mut out = vec![0.0; 3 * 21];
+        if affine_rows(
+            &rows,
+            stride,
+            &bias,
+            batch.view(),
+            &mut out,
+            Activation::Identity,
+            true,
+        ) {
+            for s in 0..3 {
+                let xs: [f64; 33] = std::array::from_fn(|i| batch[[s, i]]);
+                let want = affine_single_body::<f64, 33, 21, false>(
+                    &rows,
+                    stride,
+                    &bias,
+                    &xs,
+                    Activation::Identity,
+                    false,
+                );
+                for (a, b) in out[s * 21..(s + 1) * 21].iter().zip(&want) {
+                    assert!((a - b).abs() < 1e-12, "sample {s}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn bias_activation_agrees_with_the_baseline() {
+        let mut rng = InitRng::new(12);
+        let bias: [f32; 23] = random(23, &mut rng).try_into().expect("23 values");
+        for activation in ACTIVATIONS {
+            let mut rows = random(5 * 23, &mut rng);
+            let mut plain_rows = rows.clone();
+            bias_activation(&mut rows, &bias, activation);
+            bias_activation_body::<f32, 23, false>(&mut plain_rows, &bias, activation);
+            assert_close(&rows, &plain_rows, &format!("{activation}"));
+        }
+    }
+}
