@@ -3,14 +3,8 @@
 use std::fmt;
 
 use ndarray::{Array2, ArrayView2, ShapeBuilder};
-use rayon::prelude::*;
 
-use crate::{Activation, Float, InitRng, LoadError, ShapeError, Tensors, simd};
-
-/// Multiply-adds of a layer's batch from which threads pay off: below it (about 20 µs
-/// of work), waking them costs more than they save. Layer 1 of a batch of 100 MNIST
-/// images (3.9 M) goes to both cores; a batch of 32 stays on one.
-const PARALLEL_WORK: usize = 1 << 21;
+use crate::{Activation, Float, InitRng, LoadError, ShapeError, Tensors, batch, simd};
 
 /// An affine layer `y = act(x·W + b)` from `IN` inputs to `OUT` outputs.
 ///
@@ -241,10 +235,12 @@ impl<T: Float, const IN: usize, const OUT: usize> Affine<T, IN, OUT> {
 
     /// A batch, one sample per row: `x` of shape `[n, IN]` gives `[n, OUT]`.
     ///
-    /// The product goes through the `gemm` crate (AVX-512 or AVX2 kernels chosen at run
-    /// time); the bias and the activation are then applied in one pass over the output,
-    /// row by row while it is in cache. A big batch is cut into blocks of rows that
-    /// rayon's threads take one by one. A batch of another width than `IN` is a
+    /// On a CPU with AVX-512, four samples at a time go through a kernel that shares
+    /// each row of `W` between them and skips the inputs that are 0 in all four;
+    /// elsewhere the product goes through the `gemm` crate (AVX2 kernels chosen at run
+    /// time). Either way the bias and the activation are applied while the rows are in
+    /// cache, and a big batch is cut into blocks of rows that rayon's threads share (see
+    /// [`batch::forward_in_blocks`]). A batch of another width than `IN` is a
     /// [`ShapeError`].
     ///
     /// ```
@@ -257,37 +253,59 @@ impl<T: Float, const IN: usize, const OUT: usize> Affine<T, IN, OUT> {
     /// # Ok::<(), nn_runtime::ShapeError>(())
     /// ```
     pub fn forward_batch(&self, x: ArrayView2<'_, T>) -> Result<Array2<T>, ShapeError> {
-        if x.ncols() != IN {
-            return Err(ShapeError::input_width(IN, x.ncols()));
-        }
-        let rows = x.nrows();
-        let mut y = Array2::zeros((rows, OUT));
+        batch::forward_in_blocks(x, IN, OUT, IN * OUT, |x, out| {
+            self.forward_rows_into(x, out)
+        })
+    }
+
+    /// A batch on the calling thread alone: as [`forward_batch`](Self::forward_batch)
+    /// without threads. A network's `forward_batch` calls it on each block of rows.
+    ///
+    /// ```
+    /// use nn_runtime::{Activation, Affine, ndarray::array};
+    ///
+    /// let layer = Affine::<f32, 2, 1>::new(&[0.5, 0.5], &[-0.7], Activation::Step)?;
+    /// assert_eq!(layer.forward_rows(array![[1., 1.], [0., 1.]].view())?, array![[1.], [0.]]);
+    /// # Ok::<(), nn_runtime::ShapeError>(())
+    /// ```
+    pub fn forward_rows(&self, x: ArrayView2<'_, T>) -> Result<Array2<T>, ShapeError> {
+        let mut y = Array2::zeros((x.nrows(), OUT));
         let out = y
             .as_slice_mut()
             .expect("a new array is contiguous and row-major");
-        if rows * IN * OUT < PARALLEL_WORK {
-            self.forward_rows(x, out);
-        } else {
-            // One block of rows per thread (at least 32 rows, so that gemm's packing
-            // pays), each multiplied and activated by its thread while it is in cache.
-            let block = rows.div_ceil(rayon::current_num_threads()).max(32);
-            out.par_chunks_mut(block * OUT)
-                .enumerate()
-                .for_each(|(i, out)| {
-                    let start = i * block;
-                    let x = x.slice(ndarray::s![start..start + out.len() / OUT, ..]);
-                    self.forward_rows(x, out);
-                });
-        }
+        self.forward_rows_into(x, out)?;
         Ok(y)
     }
 
-    /// `out ← act(x·W + b)` on one thread, `out` row-major with `x.nrows()` rows.
-    fn forward_rows(&self, x: ArrayView2<'_, T>, out: &mut [T]) {
+    /// A batch on the calling thread, written to `out`: row-major, `OUT` values per row
+    /// of `x`. The last layer of a network's block writes straight into the batch's
+    /// result with it. A width other than `IN`, or an `out` of another length, is a
+    /// [`ShapeError`].
+    ///
+    /// ```
+    /// use nn_runtime::{Activation, Affine, ndarray::array};
+    ///
+    /// let layer = Affine::<f32, 2, 2>::new(&[1.0, 2.0, 3.0, 4.0], &[0.5, 0.0], Activation::Identity)?;
+    /// let mut out = [0.0; 4];
+    /// layer.forward_rows_into(array![[1., 1.], [0., 1.]].view(), &mut out)?;
+    /// assert_eq!(out, [4.5, 6.0, 3.5, 4.0]);
+    /// assert!(layer.forward_rows_into(array![[1., 1.]].view(), &mut out).is_err());
+    /// # Ok::<(), nn_runtime::ShapeError>(())
+    /// ```
+    pub fn forward_rows_into(&self, x: ArrayView2<'_, T>, out: &mut [T]) -> Result<(), ShapeError> {
+        if x.ncols() != IN {
+            return Err(ShapeError::input_width(IN, x.ncols()));
+        }
+        if out.len() != x.nrows() * OUT {
+            return Err(ShapeError::new(
+                "output length (rows × OUT)",
+                x.nrows() * OUT,
+                out.len(),
+            ));
+        }
         let rows = x.nrows();
-        debug_assert_eq!(out.len(), rows * OUT);
         if rows == 0 {
-            return;
+            return Ok(());
         }
         if simd::affine_rows(
             self.rows(),
@@ -298,12 +316,12 @@ impl<T: Float, const IN: usize, const OUT: usize> Affine<T, IN, OUT> {
             self.activation,
             self.weights_finite,
         ) {
-            return;
+            return Ok(());
         }
         let (x_row_stride, x_col_stride) = (x.strides()[0], x.strides()[1]);
         // SAFETY: `out` is `rows × OUT` elements we borrow exclusively, written with row
         // stride OUT and column stride 1. `x` is a view of `rows × IN` elements (the
-        // caller checked the width): `as_ptr` is its element [0, 0] and its strides (in
+        // width was checked above): `as_ptr` is its element [0, 0] and its strides (in
         // elements, possibly negative) stay inside the data it borrows, as ndarray
         // guarantees for every view. The weight is `IN` rows of `OUT` values, `STRIDE`
         // apart, all inside `self.rows()` (its length is at least `IN × STRIDE`).
@@ -333,6 +351,7 @@ impl<T: Float, const IN: usize, const OUT: usize> Affine<T, IN, OUT> {
             );
         }
         simd::bias_activation(out, &self.bias, self.activation);
+        Ok(())
     }
 
     /// The weight, of shape `[IN, OUT]`.
@@ -465,7 +484,7 @@ mod tests {
         let x = Array2::from_shape_fn((600, 512), |(i, j)| {
             ((i * 31 + j * 7) % 97) as f32 / 97.0 - 0.5
         });
-        const { assert!(600 * 512 * 64 >= PARALLEL_WORK) };
+        const { assert!(600 * 512 * 64 >= batch::PARALLEL_WORK) };
         let row_major = layer.forward_batch(x.view()).expect("width 512");
         let column_major = x.t().as_standard_layout().t().to_owned();
         assert_eq!(

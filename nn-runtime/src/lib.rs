@@ -53,6 +53,7 @@
 
 mod activation;
 mod affine;
+pub mod batch;
 mod error;
 mod exp;
 mod float;

@@ -133,7 +133,10 @@ pub fn emit_network(network: &Network, spans: SpanMap<'_>) -> TokenStream {
                 #forward
             }
 
-            /// Runs a batch, one sample per row.
+            /// Runs a batch, one sample per row. Blocks of rows go through every layer
+            /// while they are in cache, on rayon's threads when the batch is big enough
+            /// (see `nn_runtime::batch::forward_in_blocks`). A batch of another width than
+            /// `INPUT` is a `ShapeError`.
             pub fn forward_batch(&self, x: ::nn_runtime::ndarray::ArrayView2<'_, #elem>) -> ::core::result::Result<::nn_runtime::ndarray::Array2<#elem>, ::nn_runtime::ShapeError> {
                 #forward_batch
             }
@@ -203,14 +206,22 @@ fn emit_forward_batch(fields: &[Ident]) -> TokenStream {
     let (last, init) = fields
         .split_last()
         .expect("a network has at least one layer");
-    if init.is_empty() {
-        return quote!(self.#last.forward_batch(x));
-    }
-    let (first, rest) = (&init[0], &init[1..]);
+    let first_input = if init.is_empty() {
+        quote!(x)
+    } else {
+        quote!(x.view())
+    };
+    let (first, rest) = match init.split_first() {
+        Some((first, rest)) => (Some(first), rest),
+        None => (None, &[][..]),
+    };
+    let first = first.map(|first| quote!(let x = self.#first.forward_rows(x)?;));
     quote! {
-        let x = self.#first.forward_batch(x)?;
-        #( let x = self.#rest.forward_batch(x.view())?; )*
-        self.#last.forward_batch(x.view())
+        ::nn_runtime::batch::forward_in_blocks(x, Self::INPUT, Self::OUTPUT, Self::PARAMETERS, |x, out| {
+            #first
+            #( let x = self.#rest.forward_rows(x.view())?; )*
+            self.#last.forward_rows_into(#first_input, out)
+        })
     }
 }
 
