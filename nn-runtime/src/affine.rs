@@ -207,12 +207,12 @@ impl<T: Float, const IN: usize, const OUT: usize> Affine<T, IN, OUT> {
     /// One sample: `act(x·W + b)`, without allocating.
     ///
     /// The loop runs over the inputs and, inside, over the outputs, so the inner loop
-    /// walks one row of `W` and the output array together and vectorises. Inputs that
-    /// are 0 four in a row are skipped when every weight is finite (then they add exactly
-    /// nothing): reading `W` is the cost of one sample, and inputs such as images are
-    /// mostly 0 (81 % of MNIST's pixels). The kernel is
-    /// compiled for AVX-512, AVX2+FMA and the baseline target, and the best one for this
-    /// CPU runs (see `simd.rs`): a plain `cargo build` gets the fast code.
+    /// walks one row of `W` and the output array together and vectorises. When every
+    /// weight is finite, inputs that are 0 are skipped (then they add exactly nothing):
+    /// reading `W` is the cost of one sample, and inputs such as images are mostly 0
+    /// (81 % of MNIST's pixels). With AVX-512 every such input is skipped, elsewhere
+    /// those that are 0 four in a row. The code for the CPU's best level runs (see
+    /// `simd/mod.rs`): a plain `cargo build` gets the fast code.
     ///
     /// ```
     /// use nn_runtime::{Activation, Affine};

@@ -139,9 +139,9 @@ impl Lanes for f64 {
 /// more inputs is taken in chunks of this many.
 const CHUNK: usize = 1024;
 
-/// Registers of outputs one pass of [`panel`] keeps per sample. One sample: up to 8
-/// (128 `f32` outputs) in two sets of accumulators, 16 registers. Four samples: 4 per
-/// sample, 16 accumulators plus the 4 registers of `W` they share.
+/// Registers of outputs one pass of [`panel`] keeps per sample. One sample (`forward`):
+/// up to 8 (128 `f32` outputs) in two sets of accumulators, 16 registers. A batch: 4 per
+/// sample, so four samples take 16 accumulators plus the 4 registers of `W` they share.
 const SINGLE_PANEL: usize = 8;
 const BATCH_PANEL: usize = 4;
 
@@ -204,6 +204,9 @@ unsafe fn nonzero_inputs<T: Lanes, const ROWS: usize>(
 /// `SETS` sets of accumulators take the inputs in turn. One sample with one set would
 /// chain each register's multiply-adds, bound by their latency (4 cycles) rather than by
 /// the two FMA units (see [`sets`]); several samples are independent chains already.
+/// With one set, each sample adds its terms in the order of the inputs, and a skipped
+/// input would have added exactly 0: the result does not depend on which inputs were
+/// visited, so neither on skipping nor on the other samples of the block.
 #[inline(always)]
 #[allow(clippy::too_many_arguments)]
 // Registers indexed by sample and by position read like the arithmetic they do.
@@ -286,9 +289,12 @@ const fn sets(p: usize) -> usize {
 }
 
 /// `out[r] += x[r]·W` for `ROWS` samples over all `inputs` inputs and `outputs` outputs,
-/// `out[r]` holding the bias (or a partial sum) on entry.
+/// `out[r]` holding the bias (or a partial sum) on entry. `SINGLE` (one sample, from
+/// `forward`) trades the order of additions for speed with several sets of
+/// accumulators; a batch keeps one set, so that a sample's result does not depend on
+/// the block it lands in.
 #[inline(always)]
-unsafe fn accumulate<T: Lanes, const ROWS: usize>(
+unsafe fn accumulate<T: Lanes, const ROWS: usize, const SINGLE: bool>(
     w: Weights<T>,
     x: &[*const T; ROWS],
     out: &[*mut T; ROWS],
@@ -296,7 +302,7 @@ unsafe fn accumulate<T: Lanes, const ROWS: usize>(
     outputs: usize,
     skip_zeros: bool,
 ) {
-    let panel_width = if ROWS == 1 { SINGLE_PANEL } else { BATCH_PANEL };
+    let panel_width = if SINGLE { SINGLE_PANEL } else { BATCH_PANEL };
     let mut idx = [0_u32; CHUNK + 16];
     for start in (0..inputs).step_by(CHUNK) {
         let len = (inputs - start).min(CHUNK);
@@ -324,7 +330,7 @@ unsafe fn accumulate<T: Lanes, const ROWS: usize>(
                     }
                 };
             }
-            if ROWS == 1 {
+            if SINGLE {
                 run!(1: { sets(1) }, 2: { sets(2) }, 3: { sets(3) }, 4: { sets(4) }, 5: { sets(5) }, 6: { sets(6) }, 7: { sets(7) }, 8: { sets(8) });
             } else {
                 run!(1: 1, 2: 1, 3: 1, 4: 1);
@@ -348,7 +354,7 @@ pub(crate) unsafe fn affine_single<T: Float, const IN: usize, const OUT: usize>(
 ) -> [T; OUT] {
     let mut y = *bias;
     // SAFETY: `x` and `y` have `IN` and `OUT` elements; the caller vouches for `w`.
-    unsafe { accumulate::<T, 1>(w, &[x.as_ptr()], &[y.as_mut_ptr()], IN, OUT, skip_zeros) };
+    unsafe { accumulate::<T, 1, true>(w, &[x.as_ptr()], &[y.as_mut_ptr()], IN, OUT, skip_zeros) };
     activation.apply_in_place(&mut y);
     y
 }
@@ -372,7 +378,7 @@ pub(crate) unsafe fn affine_rows<T: Float>(
     skip_zeros: bool,
 ) {
     let outputs = bias.len();
-    /// Bias in, `W` multiplied in, activation applied: `ROWS` samples from `first` on.
+    /// Bias in, `W` multiplied in, activation applied: the `ROWS` samples from `x` on.
     #[inline(always)]
     #[allow(clippy::too_many_arguments)]
     unsafe fn block<T: Float, const ROWS: usize>(
@@ -392,7 +398,7 @@ pub(crate) unsafe fn affine_rows<T: Float>(
         let xs = std::array::from_fn(|r| x.wrapping_add(r * x_stride));
         let outs = std::array::from_fn(|r| out.as_mut_ptr().wrapping_add(r * outputs));
         // SAFETY: `out` holds ROWS rows of `outputs`; the caller vouches for `x` and `w`.
-        unsafe { accumulate::<T, ROWS>(w, &xs, &outs, inputs, outputs, skip_zeros) };
+        unsafe { accumulate::<T, ROWS, false>(w, &xs, &outs, inputs, outputs, skip_zeros) };
         for row in out.chunks_exact_mut(outputs) {
             activation.apply_in_place(row);
         }
@@ -412,7 +418,7 @@ pub(crate) unsafe fn affine_rows<T: Float>(
     let rest = blocks.into_remainder();
     // SAFETY: as above, for the last samples.
     unsafe {
-        match rest.len() / outputs.max(1) {
+        match rest.len() / outputs {
             0 => {}
             1 => block::<T, 1>(
                 w, bias, x_block, x_stride, inputs, rest, activation, skip_zeros,

@@ -1,9 +1,10 @@
 //! Run-time dispatch on the CPU's vector units, so that a plain `cargo build --release`
 //! (target x86-64, SSE2 only) still runs AVX-512 or AVX2+FMA code where the CPU has it.
 //!
-//! Each kernel is written once, as an `#[inline(always)]` generic body; thin wrappers
-//! compile that body with `#[target_feature]` for each level, and the entry point picks
-//! one after asking the CPU (std caches the answer). `FMA` selects fused multiply-adds,
+//! With AVX-512 the hand-written kernels of `avx512.rs` run. Otherwise each kernel is
+//! an `#[inline(always)]` generic body, which a thin wrapper compiles with
+//! `#[target_feature]` for AVX2+FMA; the entry point picks the wrapper or the baseline
+//! after asking the CPU (std caches the answer). `FMA` selects fused multiply-adds,
 //! which without the feature would be a slow library call.
 
 use ndarray::ArrayView2;
@@ -27,7 +28,7 @@ impl Lanes for f64 {}
 /// The best vector instructions this CPU offers, of those we compile for.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Level {
-    /// AVX-512F with FMA: 16 `f32` per instruction.
+    /// AVX-512F/VL/BW/DQ with FMA: the kernels of `avx512.rs`.
     Avx512,
     /// AVX2 with FMA: 8 `f32` per instruction.
     Avx2,
@@ -40,22 +41,26 @@ pub(crate) enum Level {
 pub(crate) fn level() -> Level {
     #[cfg(target_arch = "x86_64")]
     {
-        if std::arch::is_x86_feature_detected!("avx512f")
-            && std::arch::is_x86_feature_detected!("fma")
+        use std::arch::is_x86_feature_detected as has;
+        if has!("avx512f")
+            && has!("avx512vl")
+            && has!("avx512bw")
+            && has!("avx512dq")
+            && has!("fma")
         {
             return Level::Avx512;
         }
-        if std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma")
-        {
+        if has!("avx2") && has!("fma") {
             return Level::Avx2;
         }
     }
     Level::Baseline
 }
 
-/// Declares `$name`, which runs `$body::<.., FMA>` compiled for the best level of this
-/// CPU. The wrappers are `unsafe` only because of `#[target_feature]`; they are called
-/// after `level()` has confirmed the features, which is all they require.
+/// Declares `$name`, which runs `$body::<.., FMA>` compiled for AVX2+FMA where the CPU
+/// has them (AVX-512 CPUs included), for the baseline elsewhere. The wrapper is `unsafe`
+/// only because of `#[target_feature]`; it is called after `level()` has confirmed the
+/// features, which is all it requires.
 macro_rules! dispatch {
     (
         $(#[$doc:meta])*
@@ -67,21 +72,13 @@ macro_rules! dispatch {
         pub(crate) fn $name<$($g: $bound,)* $(const $c: usize,)*>($($arg: $ty),*) $(-> $ret)? {
             #[cfg(target_arch = "x86_64")]
             {
-                #[target_feature(enable = "avx512f,avx512vl,avx512bw,avx512dq,avx2,fma")]
-                fn avx512<$($g: $bound,)* $(const $c: usize,)*>($($arg: $ty),*) $(-> $ret)? {
-                    $body::<$($g,)* $($c,)* true>($($arg),*)
-                }
                 #[target_feature(enable = "avx2,fma")]
                 fn avx2<$($g: $bound,)* $(const $c: usize,)*>($($arg: $ty),*) $(-> $ret)? {
                     $body::<$($g,)* $($c,)* true>($($arg),*)
                 }
-                match level() {
-                    // SAFETY: `level()` found AVX-512F, AVX-512VL/BW/DQ are checked below,
-                    // and FMA: every feature `avx512` is compiled for.
-                    Level::Avx512 if avx512_family() => return unsafe { avx512::<$($g,)* $($c,)*>($($arg),*) },
+                if level() != Level::Baseline {
                     // SAFETY: `level()` found AVX2 and FMA, the features `avx2` needs.
-                    Level::Avx512 | Level::Avx2 => return unsafe { avx2::<$($g,)* $($c,)*>($($arg),*) },
-                    Level::Baseline => {}
+                    return unsafe { avx2::<$($g,)* $($c,)*>($($arg),*) };
                 }
             }
             $body::<$($g,)* $($c,)* false>($($arg),*)
@@ -89,27 +86,10 @@ macro_rules! dispatch {
     };
 }
 
-/// Whether the AVX-512 extensions beside the foundation are there too (they are on
-/// every CPU that has AVX-512F and FMA today, but the wrapper relies on them).
-#[cfg(target_arch = "x86_64")]
-#[inline]
-fn avx512_family() -> bool {
-    std::arch::is_x86_feature_detected!("avx512vl")
-        && std::arch::is_x86_feature_detected!("avx512bw")
-        && std::arch::is_x86_feature_detected!("avx512dq")
-}
-
 /// Whether this CPU runs the hand-written AVX-512 kernels of `avx512.rs`.
 #[inline]
 fn has_avx512() -> bool {
-    #[cfg(target_arch = "x86_64")]
-    {
-        level() == Level::Avx512 && avx512_family()
-    }
-    #[cfg(not(target_arch = "x86_64"))]
-    {
-        false
-    }
+    level() == Level::Avx512
 }
 
 /// `act(x·W + b)` for one sample. `weight` holds `IN` rows of `OUT` values `stride`
@@ -352,8 +332,8 @@ mod tests {
             .collect()
     }
 
-    /// The kernel this CPU runs (AVX-512, or AVX2 with fused multiply-adds) agrees with
-    /// the baseline body, which rounds after each multiply and each add, and with an
+    /// The kernels this CPU runs (AVX-512, and the generic body with AVX2's fused
+    /// multiply-adds) agree with the baseline body, which rounds after each multiply and each add, and with an
     /// `f64` reference: on dense and on mostly-zero inputs, with and without skipping.
     #[test]
     fn the_dispatched_single_sample_kernel_agrees_with_the_baseline() {
@@ -375,6 +355,10 @@ mod tests {
                 for skip_zeros in [false, true] {
                     let fast = affine_single(&rows, stride, &bias, &x, activation, skip_zeros);
                     assert_close(&fast, &plain, &format!("{activation}, skip {skip_zeros}"));
+                    // The generic body as AVX2 CPUs run it (AVX-512 CPUs have AVX2 too).
+                    let portable =
+                        affine_single_portable(&rows, stride, &bias, &x, activation, skip_zeros);
+                    assert_close(&portable, &plain, &format!("{activation}, portable"));
                 }
             }
         }
@@ -460,8 +444,8 @@ mod tests {
 
     /// Skipping inputs that are 0 changes no bit of a batch's results (each sample
     /// adds its terms in the order of the inputs, into one accumulator per output), and
-    /// at most the rounding of one sample's (whose two sets of accumulators take the
-    /// inputs visited in turn). A row of `W` is read if any sample of the block needs it.
+    /// at most the rounding of one sample's (whose sets of accumulators take the inputs
+    /// visited in turn). A row of `W` is read if any sample of the block needs it.
     #[test]
     fn skipping_zero_inputs_is_exact() {
         let mut rng = InitRng::new(5);
@@ -478,31 +462,72 @@ mod tests {
             let full = affine_single(&rows, stride, &bias, &x, activation, false);
             assert_close(&skipped, &full, &format!("{activation}"));
 
-            let batch =
-                ndarray::Array2::from_shape_fn((6, 64), |(s, i)| if s == 2 { x[i] } else { 0.0 });
-            let mut skipped = vec![0.0; 6 * 19];
-            let mut full = vec![0.0; 6 * 19];
-            if affine_rows(
+            // The sample in a block of four, then alone in the last block.
+            for (samples, at) in [(6, 2), (5, 4)] {
+                let batch =
+                    ndarray::Array2::from_shape_fn(
+                        (samples, 64),
+                        |(s, i)| {
+                            if s == at { x[i] } else { 0.0 }
+                        },
+                    );
+                let run = |skip_zeros| {
+                    let mut out = vec![0.0_f32; samples * 19];
+                    let kernel = affine_rows(
+                        &rows,
+                        stride,
+                        &bias,
+                        batch.view(),
+                        &mut out,
+                        activation,
+                        skip_zeros,
+                    );
+                    kernel.then(|| out.iter().map(|v| v.to_bits()).collect::<Vec<_>>())
+                };
+                assert_eq!(run(true), run(false), "{activation}, {samples} samples");
+            }
+        }
+    }
+
+    /// A sample's result in a batch does not depend on the batch: alone, or in a block
+    /// of four beside samples that are dense, mostly 0 or all 0, it is the same to the
+    /// bit.
+    #[test]
+    fn a_sample_gives_the_same_bits_in_any_batch() {
+        let mut rng = InitRng::new(17);
+        let (inputs, outputs) = (100, 30);
+        let weight = random(inputs * outputs, &mut rng);
+        let (rows, stride) = padded(&weight, outputs);
+        let bias = random(outputs, &mut rng);
+        let samples = 9;
+        let batch = ndarray::Array2::from_shape_fn((samples, inputs), |(s, i)| match s % 3 {
+            0 => ((s * 31 + i * 7) % 13) as f32 / 13.0 - 0.5,
+            1 if i % 5 == 0 => ((s + i) % 7) as f32 - 3.0,
+            _ => 0.0,
+        });
+        let run = |x: ArrayView2<'_, f32>| {
+            let mut out = vec![0.0_f32; x.nrows() * outputs];
+            affine_rows(
                 &rows,
                 stride,
                 &bias,
-                batch.view(),
-                &mut skipped,
-                activation,
+                x,
+                &mut out,
+                Activation::Identity,
                 true,
-            ) {
-                affine_rows(
-                    &rows,
-                    stride,
-                    &bias,
-                    batch.view(),
-                    &mut full,
-                    activation,
-                    false,
-                );
-                let bits = |v: &[f32]| v.iter().map(|v| v.to_bits()).collect::<Vec<_>>();
-                assert_eq!(bits(&skipped), bits(&full), "{activation}");
-            }
+            )
+            .then(|| out.iter().map(|v| v.to_bits()).collect::<Vec<_>>())
+        };
+        let Some(together) = run(batch.view()) else {
+            return; // No batch kernel on this CPU: the GEMM is outside this test.
+        };
+        for s in 0..samples {
+            let alone = run(batch.slice(ndarray::s![s..s + 1, ..])).expect("the same CPU");
+            assert_eq!(
+                alone[..],
+                together[s * outputs..(s + 1) * outputs],
+                "sample {s}"
+            );
         }
     }
 
