@@ -410,6 +410,42 @@ fn corrupt_npz() {
         }
     }
 
+    // A descriptor that is no numpy type but spells ours (`'f32'`) has no element size,
+    // so its data length cannot be checked against the shape: it must be refused by
+    // name, not decoded. Short data and Fortran order made it panic before.
+    for fortran_order in [false, true] {
+        let mut entries: Vec<(String, Vec<u8>)> = mnist_like()
+            .iter()
+            .map(|t| {
+                (
+                    format!("{}.npy", t.name),
+                    npy("<f4", &t.shape, false, &t.data),
+                )
+            })
+            .collect();
+        entries[0].1 = npy("f32", &[784, 50], fortran_order, &[0; 8]);
+        match corpus.load("spelled_like_ours.npz", &zip(&entries, false)) {
+            Err(LoadError::WrongDType { found, .. }) => assert_eq!(found, "'f32'"),
+            other => panic!("Fortran order {fortran_order}: {other:?}"),
+        }
+    }
+
+    // A deflated entry that inflates past the size the archive declares for it (as a
+    // zip bomb does) is refused after that size, not read to its end.
+    let w1 = npy("<f4", &[784, 50], false, &vec![0; 784 * 50 * 4]);
+    let mut bomb = zip(&[("W1.npy".to_owned(), w1)], true);
+    for (signature, size_at) in [(&b"PK\x03\x04"[..], 22), (&b"PK\x01\x02"[..], 24)] {
+        let header = find(&bomb, signature).expect("a zip header");
+        bomb[header + size_at..header + size_at + 4].copy_from_slice(&1000_u32.to_le_bytes());
+    }
+    match corpus.load("bomb.npz", &bomb) {
+        Err(LoadError::Corrupt { detail, .. }) => assert_eq!(
+            detail,
+            "entry `W1.npy` expands past the 1000 bytes the archive declares"
+        ),
+        other => panic!("an entry bigger than declared: {other:?}"),
+    }
+
     // An .npy whose data stops short inside an intact zip is truncated, and says where.
     let short = npy("<f4", &[784, 50], false, &[0; 100]);
     let err = corpus

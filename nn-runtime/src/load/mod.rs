@@ -107,7 +107,7 @@ pub struct Tensors {
 #[derive(Debug)]
 struct RawTensor {
     /// `"f32"`, `"f64"`, `"i64"`, `"bf16"`, ...; for a dtype without such a name, what
-    /// the file says (numpy's `"<U10"`).
+    /// the file says, quoted (numpy's `"'<U10'"`), so it never passes for one of ours.
     dtype: String,
     shape: Vec<usize>,
     big_endian: bool,
@@ -263,6 +263,21 @@ impl Tensors {
                 transposed,
             });
         }
+        // Each format checks its lengths when it reads the file; this guards the decoding
+        // itself, whatever a format's header claimed.
+        let needed = shape
+            .iter()
+            .try_fold(size_of::<T>(), |n, &d| n.checked_mul(d));
+        if needed != Some(tensor.data.len()) {
+            return Err(LoadError::Corrupt {
+                file: self.file.clone(),
+                detail: format!(
+                    "tensor `{name}` of shape {shape:?} and dtype {} has {} bytes of data",
+                    T::DTYPE,
+                    tensor.data.len()
+                ),
+            });
+        }
         let mut values = T::decode(&tensor.data, tensor.big_endian);
         if tensor.fortran_order && shape.len() > 1 {
             let column_major = ArrayView::from_shape(IxDyn(shape).f(), &values)
@@ -311,5 +326,39 @@ impl Tensors {
     /// file has it.
     pub fn dtype(&self, name: &str) -> Option<&str> {
         self.tensors.get(name).map(|t| t.dtype.as_str())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Whatever a format's reader let through, `take` decodes only data that fills the
+    /// shape exactly: a short or long tensor is `Corrupt`, not a panic or a wrong layer.
+    #[test]
+    fn take_refuses_data_that_does_not_fill_the_shape() {
+        for (len, fortran_order) in [(8, false), (8, true), (4 * 7, false), (0, true)] {
+            let tensor = RawTensor {
+                dtype: "f32".to_owned(),
+                shape: vec![2, 3],
+                big_endian: false,
+                fortran_order,
+                data: vec![0; len],
+            };
+            let mut tensors = Tensors {
+                file: PathBuf::from("made.npz"),
+                tensors: BTreeMap::from([("W1".to_owned(), tensor)]),
+                taken: BTreeSet::new(),
+            };
+            let err = tensors
+                .take::<f32>("W1", &[2, 3])
+                .expect_err("not 24 bytes");
+            assert_eq!(
+                err.to_string(),
+                format!(
+                    "made.npz: the file is corrupt: tensor `W1` of shape [2, 3] and dtype f32 has {len} bytes of data"
+                )
+            );
+        }
     }
 }

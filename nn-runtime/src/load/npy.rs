@@ -7,6 +7,8 @@
 //! wants `f32`. The data length is checked against the shape before anything is
 //! allocated from it.
 
+use std::cmp::Ordering;
+
 use super::{Malformed, RawTensor};
 
 const MAGIC: &[u8] = b"\x93NUMPY";
@@ -61,19 +63,17 @@ pub(super) fn parse(bytes: &[u8]) -> Result<RawTensor, Malformed> {
             .ok_or_else(|| {
                 Malformed::Corrupt(format!("the .npy shape {shape:?} is impossibly large"))
             })?;
-        if data.len() < needed {
-            return Err(Malformed::Truncated(format!(
+        let detail = || {
+            format!(
                 "the .npy array of shape {shape:?} and dtype {dtype} needs {needed} bytes of \
                  data but has {}",
                 data.len()
-            )));
-        }
-        if data.len() > needed {
-            return Err(Malformed::Corrupt(format!(
-                "the .npy array of shape {shape:?} and dtype {dtype} needs {needed} bytes of \
-                 data but has {}",
-                data.len()
-            )));
+            )
+        };
+        match data.len().cmp(&needed) {
+            Ordering::Less => return Err(Malformed::Truncated(detail())),
+            Ordering::Greater => return Err(Malformed::Corrupt(detail())),
+            Ordering::Equal => {}
         }
     }
     Ok(RawTensor {
@@ -96,16 +96,19 @@ fn dtype_of(descr: &str) -> (String, Option<usize>, bool) {
     };
     let mut chars = code.chars();
     let kind = chars.next().map(String::from).unwrap_or_default();
+    // A descriptor we do not name keeps numpy's spelling, quoted, so that it can never
+    // pass for one of ours: `'f32'` is no numpy type, and must not be taken for `f32`.
+    let numpy = || format!("'{descr}'");
     let Ok(size) = chars.as_str().parse::<usize>() else {
-        return (descr.to_owned(), None, big_endian);
+        return (numpy(), None, big_endian);
     };
     let name = match (kind.as_str(), size) {
         ("b", 1) => "bool".to_owned(),
         ("f" | "i" | "u" | "c", 1..=16) => format!("{kind}{}", size * 8),
         // Strings and raw bytes have a size but no numeric name.
-        ("S" | "V", _) => return (descr.to_owned(), Some(size), big_endian),
-        ("U", _) => return (descr.to_owned(), size.checked_mul(4), big_endian),
-        _ => return (descr.to_owned(), None, big_endian),
+        ("S" | "V", _) => return (numpy(), Some(size), big_endian),
+        ("U", _) => return (numpy(), size.checked_mul(4), big_endian),
+        _ => return (numpy(), None, big_endian),
     };
     (name, Some(size), big_endian)
 }
@@ -403,9 +406,12 @@ mod tests {
         assert_eq!(dtype_of("|u1"), ("u8".to_owned(), Some(1), false));
         assert_eq!(dtype_of("|b1"), ("bool".to_owned(), Some(1), false));
         assert_eq!(dtype_of("<f2"), ("f16".to_owned(), Some(2), false));
-        assert_eq!(dtype_of("<U10"), ("<U10".to_owned(), Some(40), false));
-        assert_eq!(dtype_of("|O"), ("|O".to_owned(), None, false));
-        assert_eq!(dtype_of(""), (String::new(), None, false));
+        assert_eq!(dtype_of("<U10"), ("'<U10'".to_owned(), Some(40), false));
+        assert_eq!(dtype_of("|O"), ("'|O'".to_owned(), None, false));
+        assert_eq!(dtype_of(""), ("''".to_owned(), None, false));
+        // Not numpy's spelling, but ours: it must not pass for our `f32`.
+        assert_eq!(dtype_of("f32"), ("'f32'".to_owned(), None, false));
+        assert_eq!(dtype_of("<f64"), ("'<f64'".to_owned(), None, false));
     }
 
     fn npy(header: &str, data: &[u8]) -> Vec<u8> {
@@ -437,7 +443,7 @@ mod tests {
         ));
         let object = "{'descr': '|O', 'fortran_order': False, 'shape': (3,), }";
         let tensor = parse(&npy(object, b"pickle")).expect("kept, never decoded");
-        assert_eq!(tensor.dtype, "|O");
+        assert_eq!(tensor.dtype, "'|O'");
     }
 
     #[test]

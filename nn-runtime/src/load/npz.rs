@@ -37,10 +37,19 @@ pub(super) fn parse(bytes: &[u8]) -> Result<BTreeMap<String, RawTensor>, Malform
             continue;
         }
         let entry_name = entry.name().to_owned();
+        // The inflater does not stop at the size the archive declares: read one byte
+        // past it at most, so an entry that expands further is refused, not buffered.
+        let declared = entry.size();
         let mut npy_bytes = Vec::new();
-        entry
+        (&mut entry)
+            .take(declared.saturating_add(1))
             .read_to_end(&mut npy_bytes)
             .map_err(|e| Malformed::Corrupt(format!("entry `{entry_name}` cannot be read: {e}")))?;
+        if npy_bytes.len() as u64 > declared {
+            return Err(Malformed::Corrupt(format!(
+                "entry `{entry_name}` expands past the {declared} bytes the archive declares"
+            )));
+        }
         let tensor = npy::parse(&npy_bytes).map_err(|m| m.within(&entry_name))?;
         let name = entry_name.strip_suffix(".npy").unwrap_or(&entry_name);
         if tensors.insert(name.to_owned(), tensor).is_some() {
