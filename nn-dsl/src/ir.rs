@@ -80,6 +80,12 @@ impl LayerKind {
     }
 }
 
+/// The struct field of unnamed layer `k` (counted from 1): `layer{k}`. The checker
+/// reports a layer name that would clash with it (E008).
+pub fn implicit_field_name(k: usize) -> String {
+    format!("layer{k}")
+}
+
 /// An activation function, applied after the layer's affine map.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub enum Activation {

@@ -1,5 +1,5 @@
 //! The compiler of the `.nn` network-definition language: grammar, parser, checker,
-//! diagnostics and (later) the code generator behind `network!`.
+//! diagnostics and the code generator behind `network!`.
 //!
 //! The pipeline runs one way: [`parse`] gives an [`ast::File`] with spans, [`check()`]
 //! turns it into the [`ir::Program`] and collects [`Diagnostic`]s, which

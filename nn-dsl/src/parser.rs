@@ -33,25 +33,10 @@ pub struct Parsed {
 /// assert!(parsed.diagnostics.is_empty());
 /// assert_eq!(parsed.file.networks[0].layers[0].kind.outputs.text, "3");
 /// ```
+///
+/// One network at a time: after an error, parsing resumes at the next `network` keyword,
+/// so one pass reports the syntax errors of every network.
 pub fn parse(source: &str) -> Parsed {
-    // The common case, an error-free source, takes one pass.
-    if let Ok(mut pairs) = Grammar::parse(Rule::file, source) {
-        let file = pairs.next().expect("`file` is the top rule");
-        let networks = file
-            .into_inner()
-            .filter(|pair| pair.as_rule() == Rule::network)
-            .map(|pair| build_network(pair, 0))
-            .collect();
-        return Parsed {
-            file: File { networks },
-            diagnostics: Vec::new(),
-        };
-    }
-    parse_with_recovery(source)
-}
-
-/// Parses one network at a time; after an error, resumes at the next `network` keyword.
-fn parse_with_recovery(source: &str) -> Parsed {
     let mut networks = Vec::new();
     let mut diagnostics = Vec::new();
     let mut offset = if source.starts_with('\u{FEFF}') { 3 } else { 0 };
@@ -74,7 +59,10 @@ fn parse_with_recovery(source: &str) -> Parsed {
             }
             Err(error) => {
                 let diagnostic = syntax_error(&error, source, offset);
-                let resume = next_network_keyword(source, diagnostic.span.end.max(offset + 1));
+                // From where the error is, not past it: an unterminated `/*` there must
+                // be skipped as a comment (to the end), and a `network` keyword there
+                // (the previous network left open) starts the next network.
+                let resume = next_network_keyword(source, diagnostic.span.start.max(offset + 1));
                 diagnostics.push(diagnostic);
                 match resume {
                     Some(next) => offset = next,
@@ -126,7 +114,7 @@ fn span(pair: &Pair<'_, Rule>, base: usize) -> Span {
     let s = pair.as_span();
     // pest leaves the whitespace skipped before a failed trailing optional (`act`,
     // `{ params }`) inside the rule's span; the last child ends where the node does.
-    match pair.clone().into_inner().last() {
+    match pair.clone().into_inner().next_back() {
         Some(last) => Span::new(base + s.start(), span(&last, base).end),
         None => Span::new(base + s.start(), base + s.end()),
     }

@@ -39,12 +39,6 @@ impl fmt::Debug for Span {
     }
 }
 
-impl From<pest::Span<'_>> for Span {
-    fn from(span: pest::Span<'_>) -> Self {
-        Span::new(span.start(), span.end())
-    }
-}
-
 /// A 1-based line and column; the column counts characters, not bytes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct LineCol {
@@ -79,7 +73,7 @@ impl LineIndex {
     /// from). An offset past the end, or inside a character, is clamped to the character
     /// that contains it.
     pub fn line_col(&self, source: &str, offset: usize) -> LineCol {
-        let offset = floor_char_boundary(source, offset);
+        let offset = source.floor_char_boundary(offset);
         let line = self.line_of(offset);
         let line_start = self.line_starts[line - 1];
         let column = source[line_start..offset].chars().count() + 1;
@@ -128,13 +122,4 @@ impl<'a> SourceFile<'a> {
     pub fn line_col(&self, offset: usize) -> LineCol {
         self.index.line_col(self.text, offset)
     }
-}
-
-/// The largest character boundary of `s` at or below `offset`.
-pub(crate) fn floor_char_boundary(s: &str, offset: usize) -> usize {
-    let mut offset = offset.min(s.len());
-    while !s.is_char_boundary(offset) {
-        offset -= 1;
-    }
-    offset
 }

@@ -40,13 +40,12 @@ const RIGHT: [bool; 8] = [true, false, false, false, false, true, true, false];
 fn render_network(network: &Network, out: &mut String) {
     let _ = writeln!(
         out,
-        "network {}<{}>: {} -> {}, {} layer{}",
+        "network {}<{}>: {} -> {}, {}",
         network.name,
         network.dtype.as_str(),
         network.input,
         network.output,
-        network.layers.len(),
-        if network.layers.len() == 1 { "" } else { "s" }
+        crate::diag::count(network.layers.len(), "layer"),
     );
     let mut rows: Vec<[String; 8]> = vec![HEADER.map(str::to_owned)];
     for (i, layer) in network.layers.iter().enumerate() {

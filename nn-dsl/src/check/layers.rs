@@ -7,7 +7,8 @@ use crate::diag::{Code, Diagnostic};
 use crate::ir::{Activation, DType, LayerKind};
 
 use super::params::check_number;
-use super::{count, suggest};
+use super::suggest;
+use crate::diag::count;
 
 /// The layer kind named by `name`, or `None` after reporting E005.
 pub(super) fn check_kind(

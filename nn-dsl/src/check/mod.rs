@@ -12,6 +12,7 @@ mod suggest;
 
 pub(crate) use names::{is_rust_keyword, is_snake_case, is_upper_camel_case};
 pub use sizes::MAX_SIZE;
+pub(crate) use sizes::size_value;
 
 use crate::ast;
 use crate::diag::Diagnostic;
@@ -43,16 +44,29 @@ impl Checked {
 /// ```
 pub fn check(file: &ast::File) -> Checked {
     let mut diagnostics = Vec::new();
-    names::check_unique_networks(file, &mut diagnostics);
+    let redefined = names::check_unique_networks(file, &mut diagnostics);
     let networks = file
         .networks
         .iter()
-        .filter_map(|network| check_network(network, &mut diagnostics))
+        .zip(redefined)
+        .filter_map(|(network, redefined)| {
+            // A redefinition (E002) is checked for its own mistakes but never becomes
+            // IR: only the first network of a name can.
+            check_network(network, &mut diagnostics).filter(|_| !redefined)
+        })
         .collect();
     sort(&mut diagnostics);
     Checked {
         program: ir::Program { networks },
         diagnostics,
+    }
+}
+
+/// The element type a network declares, `f32` when it declares none.
+pub(crate) fn dtype(network: &ast::Network) -> DType {
+    match network.dtype.as_ref().map(|d| d.text.as_str()) {
+        Some("f64") => DType::F64,
+        _ => DType::F32, // the grammar admits only `f32` and `f64`
     }
 }
 
@@ -63,11 +77,8 @@ pub(crate) fn sort(diagnostics: &mut [Diagnostic]) {
 }
 
 fn check_network(network: &ast::Network, diagnostics: &mut Vec<Diagnostic>) -> Option<ir::Network> {
-    let errors_before = count_errors(diagnostics);
-    let dtype = match network.dtype.as_ref().map(|d| d.text.as_str()) {
-        Some("f64") => DType::F64,
-        _ => DType::F32, // the grammar admits only `f32` and `f64`
-    };
+    let before = diagnostics.len();
+    let dtype = dtype(network);
 
     names::check_network_name(&network.name, diagnostics);
     names::check_layer_names(&network.layers, diagnostics);
@@ -92,7 +103,7 @@ fn check_network(network: &ast::Network, diagnostics: &mut Vec<Diagnostic>) -> O
         .map(|(layer, shape)| params::check_params(layer, *shape, dtype, diagnostics))
         .collect();
 
-    if count_errors(diagnostics) > errors_before {
+    if diagnostics[before..].iter().any(Diagnostic::is_error) {
         return None;
     }
     build_network(network, dtype, shapes, kinds, activations, parameters)
@@ -143,15 +154,49 @@ fn build_network(
     })
 }
 
-fn count_errors(diagnostics: &[Diagnostic]) -> usize {
-    diagnostics.iter().filter(|d| d.is_error()).count()
-}
+#[cfg(test)]
+mod tests {
+    use crate::Code;
 
-/// `1 row`, `2 rows`.
-fn count(n: usize, word: &str) -> String {
-    if n == 1 {
-        format!("1 {word}")
-    } else {
-        format!("{n} {word}s")
+    fn checked(source: &str) -> super::Checked {
+        super::check(&crate::parse(source).file)
+    }
+
+    /// The three spellings of the activations (the checker's, `NAMES` and `name()`)
+    /// agree: each listed name checks clean and comes back as itself.
+    #[test]
+    fn every_activation_name_round_trips() {
+        for name in crate::ir::Activation::NAMES {
+            let argument = if name == "leaky_relu" { "(0.1)" } else { "" };
+            // One layer, so softmax is on the last one (no W001).
+            let checked = checked(&format!(
+                "network N {{ layer affine 2 -> 2 act {name}{argument} }}"
+            ));
+            assert!(
+                checked.diagnostics.is_empty(),
+                "{name}: {:?}",
+                checked.diagnostics
+            );
+            assert_eq!(
+                checked.program.networks[0].layers[0].activation.name(),
+                name
+            );
+        }
+    }
+
+    /// Only a first definition can become IR: the code generator emits one struct per
+    /// name, and it must be the one the user wrote first.
+    #[test]
+    fn a_redefined_network_never_becomes_ir() {
+        let both_clean =
+            checked("network Gate { layer affine 2 -> 1 }\nnetwork Gate { layer affine 3 -> 1 }");
+        let codes: Vec<_> = both_clean.diagnostics.iter().map(|d| d.code).collect();
+        assert_eq!(codes, [Code::E002]);
+        assert_eq!(both_clean.program.networks.len(), 1);
+        assert_eq!(both_clean.program.networks[0].input, 2);
+
+        let first_broken =
+            checked("network Gate { layer affine 0 -> 1 }\nnetwork Gate { layer affine 3 -> 1 }");
+        assert!(first_broken.program.networks.is_empty());
     }
 }

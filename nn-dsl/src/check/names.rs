@@ -5,8 +5,8 @@ use std::collections::HashMap;
 
 use heck::{ToSnakeCase, ToUpperCamelCase};
 
-use crate::ast;
 use crate::diag::{Code, Diagnostic};
+use crate::{ast, ir};
 
 /// Rust's strict and reserved keywords (edition 2024), and `_`: none can name a struct
 /// or a field, so a network or layer named so could not be generated.
@@ -18,12 +18,19 @@ const RUST_KEYWORDS: &[&str] = &[
     "unsafe", "unsized", "use", "virtual", "where", "while", "yield",
 ];
 
-/// Reports every network whose name an earlier network already has (E002).
-pub(super) fn check_unique_networks(file: &ast::File, diagnostics: &mut Vec<Diagnostic>) {
+/// Reports every network whose name an earlier network already has (E002), and says
+/// which networks those are, in the order of `file.networks`.
+pub(super) fn check_unique_networks(
+    file: &ast::File,
+    diagnostics: &mut Vec<Diagnostic>,
+) -> Vec<bool> {
     let mut first: HashMap<&str, &ast::Ident> = HashMap::new();
+    let mut redefined = Vec::with_capacity(file.networks.len());
     for network in &file.networks {
         let name = &network.name;
-        match first.get(name.text.as_str()) {
+        let earlier = first.get(name.text.as_str());
+        redefined.push(earlier.is_some());
+        match earlier {
             Some(earlier) => diagnostics.push(
                 Diagnostic::new(
                     Code::E002,
@@ -39,6 +46,7 @@ pub(super) fn check_unique_networks(file: &ast::File, diagnostics: &mut Vec<Diag
             }
         }
     }
+    redefined
 }
 
 /// Checks a network's name: usable in Rust (E008) and UpperCamelCase (W002).
@@ -130,7 +138,7 @@ pub(super) fn check_layer_names(layers: &[ast::Layer], diagnostics: &mut Vec<Dia
 fn implicit_field_clash(name: &str, layers: &[ast::Layer]) -> Option<usize> {
     let k: usize = name.strip_prefix("layer")?.parse().ok()?;
     let layer = layers.get(k.checked_sub(1)?)?;
-    (layer.name.is_none() && format!("layer{k}") == name).then_some(k)
+    (layer.name.is_none() && ir::implicit_field_name(k) == name).then_some(k)
 }
 
 fn keyword(name: &ast::Ident, what: &str, suggestion: &str) -> Diagnostic {

@@ -7,7 +7,7 @@ use crate::diag::{Code, Diagnostic};
 use crate::ir::{DType, Params, Scalar, Values};
 use crate::span::Span;
 
-use super::count;
+use crate::diag::count;
 
 /// The value of `number` in `dtype`, or `None` after reporting E009.
 pub(super) fn check_number(

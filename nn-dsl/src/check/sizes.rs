@@ -4,7 +4,7 @@
 use crate::ast;
 use crate::diag::{Code, Diagnostic};
 
-use super::count;
+use crate::diag::count;
 
 /// The largest size a layer may have: 2^24, so that every size and index is exact in
 /// an `f32` and a layer's weight count fits comfortably in memory arithmetic.
@@ -56,13 +56,22 @@ fn mismatch(
     ))
 }
 
+/// The value of a size, or what is wrong with it (E004's message).
+pub(crate) fn size_value(size: &ast::Int) -> Result<usize, String> {
+    match size.text.parse::<u64>() {
+        Err(_) => Err(format!("size `{}` does not fit in 64 bits", size.text)),
+        Ok(0) => Err("a size of 0 is not allowed".to_owned()),
+        Ok(n) if n > MAX_SIZE => Err(format!("size {n} is larger than the limit of {MAX_SIZE}")),
+        // At most 2^24: it fits in any `usize`.
+        Ok(n) => usize::try_from(n).map_err(|_| format!("size {n} does not fit in `usize`")),
+    }
+}
+
 /// The value of a size, or `None` after reporting E004.
 fn check_size(size: &ast::Int, diagnostics: &mut Vec<Diagnostic>) -> Option<usize> {
-    let problem = match size.text.parse::<u64>() {
-        Err(_) => format!("size `{}` does not fit in 64 bits", size.text),
-        Ok(0) => "a size of 0 is not allowed".to_owned(),
-        Ok(n) if n > MAX_SIZE => format!("size {n} is larger than the limit of {MAX_SIZE}"),
-        Ok(n) => return usize::try_from(n).ok(),
+    let problem = match size_value(size) {
+        Ok(n) => return Some(n),
+        Err(problem) => problem,
     };
     diagnostics.push(
         Diagnostic::new(Code::E004, problem, size.span)

@@ -9,9 +9,8 @@ use quote::quote;
 
 use super::SpanMap;
 use super::network::{elem_type, emit_network, size as size_literal};
-use crate::ast;
-use crate::check::MAX_SIZE;
-use crate::ir::{DType, Program};
+use crate::ir::Program;
+use crate::{ast, check};
 
 /// The items of every network of `file`: the real code for the networks in `program`
 /// (those without errors), stand-ins for the others. Later networks with an earlier
@@ -23,10 +22,11 @@ pub fn emit_fallback(file: &ast::File, program: &Program, spans: SpanMap<'_>) ->
         if !seen.insert(network.name.text.as_str()) {
             continue;
         }
+        // The checker makes IR only of a first definition, so the name is enough.
         let clean = program
             .networks
             .iter()
-            .find(|n| n.name == network.name.text && n.name_span == network.name.span);
+            .find(|n| n.name == network.name.text);
         tokens.extend(match clean {
             Some(clean) => emit_network(clean, spans),
             None => emit_stand_in(network, spans),
@@ -37,20 +37,12 @@ pub fn emit_fallback(file: &ast::File, program: &Program, spans: SpanMap<'_>) ->
 
 fn emit_stand_in(network: &ast::Network, spans: SpanMap<'_>) -> TokenStream {
     // A name Rust cannot use (E008) cannot have a stand-in.
-    if crate::check::is_rust_keyword(&network.name.text) {
+    if check::is_rust_keyword(&network.name.text) {
         return TokenStream::new();
     }
     let name = proc_macro2::Ident::new(&network.name.text, spans(network.name.span));
-    let elem = elem_type(match network.dtype.as_ref().map(|d| d.text.as_str()) {
-        Some("f64") => DType::F64,
-        _ => DType::F32,
-    });
-    let size = |int: &ast::Int| {
-        int.text
-            .parse::<usize>()
-            .ok()
-            .filter(|&n| n > 0 && n as u64 <= MAX_SIZE)
-    };
+    let elem = elem_type(check::dtype(network));
+    let size = |int: &ast::Int| check::size_value(int).ok();
     let input = network
         .layers
         .first()
@@ -122,6 +114,11 @@ fn emit_stand_in(network: &ast::Network, spans: SpanMap<'_>) -> TokenStream {
             #forward
             /// Not available: the network definition has errors.
             pub fn forward_batch(&self, _x: ::nn_runtime::ndarray::ArrayView2<'_, #elem>) -> ::core::result::Result<::nn_runtime::ndarray::Array2<#elem>, ::nn_runtime::ShapeError> { #unreachable }
+        }
+
+        /// Not available: the network definition has errors.
+        impl ::core::default::Default for #name {
+            fn default() -> Self { #unreachable }
         }
 
         #network_impl

@@ -4,7 +4,7 @@
 
 use annotate_snippets::{AnnotationKind, Group, Level, Renderer, Snippet};
 
-use super::{Diagnostic, Severity};
+use super::{Diagnostic, Severity, count};
 use crate::span::{SourceFile, Span};
 
 /// Colours or not.
@@ -95,24 +95,17 @@ pub fn render_all(diagnostics: &[Diagnostic], file: &SourceFile<'_>, style: Styl
 /// `error: aborting due to 2 previous errors; 1 warning emitted`; `None` when there is
 /// nothing to report.
 pub fn render_summary(errors: usize, warnings: usize, style: Style) -> Option<String> {
-    let plural = |n: usize, word: &str| {
-        if n == 1 {
-            format!("{n} {word}")
-        } else {
-            format!("{n} {word}s")
-        }
-    };
     let (level, title) = match (errors, warnings) {
         (0, 0) => return None,
-        (0, w) => (Level::WARNING, format!("{} emitted", plural(w, "warning"))),
+        (0, w) => (Level::WARNING, format!("{} emitted", count(w, "warning"))),
         (1, 0) => (Level::ERROR, "aborting due to 1 previous error".to_owned()),
         (e, 0) => (Level::ERROR, format!("aborting due to {e} previous errors")),
         (e, w) => (
             Level::ERROR,
             format!(
                 "aborting due to {}; {} emitted",
-                plural(e, "previous error"),
-                plural(w, "warning")
+                count(e, "previous error"),
+                count(w, "warning")
             ),
         ),
     };

@@ -188,3 +188,12 @@ impl Diagnostic {
         self.severity == Severity::Error
     }
 }
+
+/// `1 row`, `2 rows`: a count and its noun, for messages.
+pub(crate) fn count(n: usize, word: &str) -> String {
+    if n == 1 {
+        format!("1 {word}")
+    } else {
+        format!("{n} {word}s")
+    }
+}
