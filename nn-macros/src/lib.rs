@@ -177,7 +177,6 @@ fn warning(diagnostic: &Diagnostic, span: Span, message: &str) -> TokenStream {
     quote_spanned! {span=>
         const _: () = {
             #[deprecated(note = #message)]
-            #[allow(non_upper_case_globals, reason = "named after the diagnostic code")]
             const #name: () = ();
             #name
         };

@@ -35,15 +35,15 @@ impl SourceMap {
     }
 
     fn render(&mut self, input: TokenStream) {
-        let mut tokens = input.into_iter().peekable();
-        while let Some(token) = tokens.next() {
+        let tokens: Vec<TokenTree> = input.into_iter().collect();
+        let mut rest = &tokens[..];
+        while let Some((token, after)) = rest.split_first() {
+            if let Some(comment) = doc_comment_len(rest) {
+                rest = &rest[comment..];
+                continue;
+            }
+            rest = after;
             match token {
-                // `///` and `//!` comments reach a macro as `#[doc = "..."]`: skip them.
-                TokenTree::Punct(p)
-                    if p.as_char() == '#' && tokens.peek().is_some_and(is_doc_attribute) =>
-                {
-                    tokens.next();
-                }
                 TokenTree::Group(group) => {
                     let (open, close) = match group.delimiter() {
                         Delimiter::Parenthesis => ("(", ")"),
@@ -88,6 +88,17 @@ impl SourceMap {
             (Some(&(_, _, a)), None) => (a, a),
             _ => (last_span, last_span),
         }
+    }
+}
+
+/// How many tokens a doc comment at the start of `tokens` takes: `///` reaches a macro
+/// as `#[doc = "..."]`, `//!` as `#![doc = "..."]`.
+fn doc_comment_len(tokens: &[TokenTree]) -> Option<usize> {
+    let is = |token: &TokenTree, c| matches!(token, TokenTree::Punct(p) if p.as_char() == c);
+    match tokens {
+        [hash, bang, doc, ..] if is(hash, '#') && is(bang, '!') && is_doc_attribute(doc) => Some(3),
+        [hash, doc, ..] if is(hash, '#') && is_doc_attribute(doc) => Some(2),
+        _ => None,
     }
 }
 

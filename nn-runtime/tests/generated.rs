@@ -43,9 +43,11 @@ network!(file = "../examples/nets/gates.nn");
 network!(file = "../examples/nets/mnist.nn");
 
 network! {
-    /// The same shape as `Mnist`, with the tensors named after the layers. (A `///`
-    /// comment reaches the macro as an attribute, which it skips; /* block /* comments */
-    /// nest */ in Rust's tokenizer.)
+    //! Networks for the tests below. (`//!` and `///` comments reach the macro as
+    //! attributes, which it skips.)
+
+    /// The same shape as `Mnist`, with the tensors named after the layers. (/* Block
+    /// /* comments */ nest */ in Rust's tokenizer.)
     network NamedMnist { /* hidden /* nested */ layers: */
         layer hidden1: affine 784 -> 50 act sigmoid
         layer hidden2: affine 50 -> 100 act sigmoid
@@ -252,4 +254,34 @@ fn random_is_deterministic_per_seed() {
     let (a, b, c) = (Wide::random(7), Wide::random(7), Wide::random(8));
     assert_eq!(a.layer1.weight(), b.layer1.weight());
     assert_ne!(a.layer1.weight(), c.layer1.weight());
+}
+
+/// A batch big enough for the generated `forward_batch` to use threads and several
+/// blocks of rows (600 rows: blocks of at most 256, and a last block that is not a
+/// multiple of 4 rows) gives every row what `forward` gives it alone.
+#[test]
+fn a_big_batch_agrees_with_forward_row_by_row() {
+    let net = NamedMnist::random(7);
+    // Rows alternately dense and mostly 0, as images are.
+    let x = Array2::from_shape_fn((601, 784), |(r, i)| {
+        if r % 2 == 0 || i % 5 == 0 {
+            ((r * 31 + i * 17) % 97) as f32 / 97.0
+        } else {
+            0.0
+        }
+    });
+    let rows = 601 * NamedMnist::PARAMETERS;
+    assert!(
+        rows >= nn_runtime::batch::PARALLEL_WORK,
+        "the threaded path"
+    );
+    let batch = net.forward_batch(x.view()).expect("784 wide");
+    assert_eq!(batch.dim(), (601, 10));
+    for (r, got) in batch.rows().into_iter().enumerate() {
+        let sample: [f32; 784] = x.row(r).to_vec().try_into().expect("784 values");
+        let want = net.forward(&sample);
+        for (g, w) in got.iter().zip(want) {
+            assert!((g - w).abs() < 1e-5, "row {r}: {got} vs {want:?}");
+        }
+    }
 }
