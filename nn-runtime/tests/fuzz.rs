@@ -5,7 +5,7 @@ mod common;
 
 use std::sync::LazyLock;
 
-use common::{Mnist, Raw, npz, safetensors};
+use common::{Mnist, Raw, npy, npz, safetensors, zip};
 use nn_runtime::{Activation, Affine, Format, LoadError, Tensors};
 use proptest::prelude::*;
 use tempfile::TempDir;
@@ -88,6 +88,34 @@ proptest! {
         bytes.extend_from_slice(header.as_bytes());
         bytes.extend_from_slice(&data);
         let _ = load(&bytes, Format::Safetensors);
+    }
+
+    /// `.npy` headers of every kind inside an intact zip (whose checksums would stop
+    /// most damaged bytes before the `.npy` parser): numpy's descriptors and ones that
+    /// look like ours (`f32`), any shape, either order, data of any length.
+    #[test]
+    fn random_npy_headers(
+        descr in prop_oneof![
+            prop::sample::select(vec!["<f4", "f4", "f32", "<f32", ">f4", "=f4", "|f4", "<f8", "|O", ""])
+                .prop_map(str::to_owned),
+            "[<>|=]?[a-zA-Z]{1,2}[0-9]{0,3}",
+        ],
+        // The layer's own shape, often: that is where a bad tensor gets past the
+        // shape check and reaches the decoding.
+        shape in prop_oneof![Just(vec![3, 2]), Just(vec![2, 3]), prop::collection::vec(0..4_usize, 0..3)],
+        fortran_order in any::<bool>(),
+        data in prop::collection::vec(any::<u8>(), 0..40),
+        deflated in any::<bool>(),
+    ) {
+        let descr: &str = &descr;
+        let entries = [
+            ("W1.npy".to_owned(), npy(descr, &shape, fortran_order, &data)),
+            ("b1.npy".to_owned(), npy("<f4", &[2], false, &[0; 8])),
+        ];
+        // A layer, or an error: never a panic.
+        if let Ok(layer) = load(&zip(&entries, deflated), Format::Npz) {
+            prop_assert_eq!(layer.weight().dim(), (3, 2));
+        }
     }
 
     #[test]
