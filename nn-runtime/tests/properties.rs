@@ -1,6 +1,6 @@
 //! Properties of the kernels and layers, checked on random inputs with proptest.
 
-use nn_runtime::ndarray::Array2;
+use nn_runtime::ndarray::{Array2, ShapeBuilder, s};
 use nn_runtime::{Activation, Affine, Float, kernels};
 use proptest::prelude::*;
 
@@ -64,19 +64,40 @@ proptest! {
     }
 
     #[test]
-    fn softmax_over_a_matrix_is_softmax_of_each_row(xs in row(50.0), rows in 1..5usize) {
+    fn softmax_over_a_matrix_is_softmax_of_each_row(xs in row(50.0), rows in 1..6usize) {
         let width = xs.len();
-        let data: Vec<f64> = (0..rows).flat_map(|r| xs.iter().map(move |x| x * r as f64)).collect();
-        let mut m = Array2::from_shape_vec((rows, width), data).expect("rows × width");
+        let m = Array2::from_shape_fn((rows, width), |(r, c)| xs[c] * r as f64 - c as f64);
         let expected: Vec<Vec<f64>> = m.rows().into_iter().map(|row| {
             let mut row = row.to_vec();
             kernels::softmax_in_place(&mut row);
             row
         }).collect();
-        kernels::softmax_rows_in_place(m.view_mut());
-        for (row, e) in m.rows().into_iter().zip(expected) {
-            prop_assert_eq!(row.to_vec(), e);
+
+        // Row-major: each row is a slice, as in `expected`.
+        let mut contiguous = m.clone();
+        kernels::softmax_rows_in_place(contiguous.view_mut());
+        for (row, e) in contiguous.rows().into_iter().zip(&expected) {
+            prop_assert_eq!(&row.to_vec(), e);
         }
+
+        // Column-major, and every other column of a wider matrix: rows with a stride
+        // (from 2 rows and 2 columns, and from 2 columns), which take the other branch.
+        let mut column_major = Array2::zeros((rows, width).f());
+        column_major.assign(&m);
+        kernels::softmax_rows_in_place(column_major.view_mut());
+        let mut wide = Array2::from_elem((rows, 2 * width), f64::NAN);
+        wide.slice_mut(s![.., ..;2]).assign(&m);
+        kernels::softmax_rows_in_place(wide.slice_mut(s![.., ..;2]));
+        let every_other = wide.slice(s![.., ..;2]);
+        for (layout, result) in [("column-major", column_major.view()), ("sliced", every_other)] {
+            for (r, (row, e)) in result.rows().into_iter().zip(&expected).enumerate() {
+                for (c, (y, e)) in row.iter().zip(e).enumerate() {
+                    prop_assert!((y - e).abs() <= 1e-12, "{layout} [{r}, {c}]: {y} vs {e}");
+                }
+            }
+        }
+        // The columns between those of the view are left alone.
+        prop_assert!(wide.slice(s![.., 1..;2]).iter().all(|y| y.is_nan()));
     }
 
     #[test]

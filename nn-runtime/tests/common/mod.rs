@@ -7,7 +7,7 @@ use std::io::{Cursor, Write};
 use std::path::PathBuf;
 
 use nn_runtime::ndarray::{Array2, ArrayView2};
-use nn_runtime::{Activation, Affine, LoadError, Network, ShapeError, Tensors};
+use nn_runtime::{Activation, Affine, LoadError, Network, ShapeError, Tensors, batch};
 use zip::write::SimpleFileOptions;
 use zip::{CompressionMethod, ZipWriter};
 
@@ -164,7 +164,8 @@ pub fn mnist_like() -> Vec<Raw> {
 }
 
 /// The book's MNIST network (784 -> 50 -> 100 -> 10, sigmoid, sigmoid, softmax), written
-/// as the generated code writes it.
+/// by hand as `network!` writes it (see `nndsl expand examples/nets/mnist.nn`), with
+/// shorter field names.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Mnist {
     pub l1: Affine<f32, 784, 50>,
@@ -200,8 +201,10 @@ impl Network for Mnist {
     }
 
     fn forward_batch(&self, x: ArrayView2<'_, f32>) -> Result<Array2<f32>, ShapeError> {
-        let x = self.l1.forward_batch(x)?;
-        let x = self.l2.forward_batch(x.view())?;
-        self.l3.forward_batch(x.view())
+        batch::forward_in_blocks(x, Self::INPUT, Self::OUTPUT, Self::PARAMETERS, |x, out| {
+            let x = self.l1.forward_rows(x)?;
+            let x = self.l2.forward_rows(x.view())?;
+            self.l3.forward_rows_into(x.view(), out)
+        })
     }
 }
