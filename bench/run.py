@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """One command for the whole side-by-side benchmark of issue 6:
 
-    python3 bench/run.py [--rounds 5] [--repeats 10] [--quick] [--profile release|lto]
+    python3 bench/run.py [--rounds 5] [--repeats 10] [--quick] [--profile release|lto] [--threads N]
 
 1. Sets up bench/.venv with the pinned Python peers (bench/requirements.txt), once.
 2. Builds `mlp-bench` (`cargo build --release` in bench/, its own workspace and target
@@ -18,10 +18,12 @@
    machine is shared and noisy, so each side's best run is its least disturbed one).
 
 Every process runs with OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE unset (some machines set
-them, which slows a current numpy) and OPENBLAS_NUM_THREADS=2; candle with
-RAYON_NUM_THREADS=2; ours and tract with their defaults; only numpy-keep gets the malloc
-variables. The raw JSON lines are kept in
-bench/target/results-*.jsonl.
+them, which slows a current numpy), and the multi-threaded sides all get the same number
+of threads, `--threads` (by default the CPUs this process may run on):
+OPENBLAS_NUM_THREADS for numpy, RAYON_NUM_THREADS for ours and candle, intra-op threads
+for onnxruntime. tract runs on one thread, its default executor (its multi-threaded one
+is a cargo feature mlp-bench does not enable). Only numpy-keep gets the malloc variables.
+The raw JSON lines are kept in bench/target/results-*.jsonl.
 """
 
 from __future__ import annotations
@@ -113,11 +115,21 @@ def build(profile: str) -> Path:
     return TARGET / directory / "mlp-bench"
 
 
-def side_command(side: str, binary: Path, repeats: int) -> tuple[list[str], dict[str, str]]:
-    """The command line and environment of one process of `side`."""
+def usable_cpus() -> int:
+    """The CPUs this process may run on (its affinity mask), where the OS tells."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not Linux
+        return os.cpu_count() or 1
+
+
+def side_command(side: str, binary: Path, repeats: int, threads: int) -> tuple[list[str], dict[str, str]]:
+    """The command line and environment of one process of `side`, on `threads` threads
+    (tract on one whatever `threads` is)."""
     env = {k: v for k, v in os.environ.items() if k not in UNSET}
-    env["OPENBLAS_NUM_THREADS"] = "2"
-    env.pop("RAYON_NUM_THREADS", None)
+    # Set for every process, so that no side inherits another count from the caller.
+    env["OPENBLAS_NUM_THREADS"] = str(threads)
+    env["RAYON_NUM_THREADS"] = str(threads)
     r = ["--repeats", str(repeats)]
     if side in ("numpy", "numpy-keep"):
         if side == "numpy-keep":
@@ -128,13 +140,11 @@ def side_command(side: str, binary: Path, repeats: int) -> tuple[list[str], dict
             str(venv_python()),
             str(BENCH / "onnxruntime_reference.py"),
             "--threads",
-            "2",
+            str(threads),
             "--onnx",
             str(ONNX),
             *r,
         ], env
-    if side == "candle":
-        env["RAYON_NUM_THREADS"] = "2"
     command = [str(binary), "--side", side, *r]
     if side == "tract":
         command += ["--onnx", str(ONNX)]
@@ -217,11 +227,17 @@ def main() -> int:
     )
     parser.add_argument("--sides", default=",".join(SIDES), help="comma-separated subset of " + ", ".join(SIDES))
     parser.add_argument("--skip-setup", action="store_true", help="use the venv and binary as they are")
+    parser.add_argument(
+        "--threads",
+        type=int,
+        default=usable_cpus(),
+        help="threads of numpy, candle, onnxruntime and ours (tract: 1); default: the usable CPUs, here %(default)s",
+    )
     args = parser.parse_args()
     if args.quick:
         args.rounds, args.repeats = 1, 3
-    if args.rounds < 1 or args.repeats < 1:
-        parser.error("--rounds and --repeats must be at least 1")
+    if args.rounds < 1 or args.repeats < 1 or args.threads < 1:
+        parser.error("--rounds, --repeats and --threads must be at least 1")
     sides = [s.strip() for s in args.sides.split(",") if s.strip()]
     for s in sides:
         if s not in SIDES:
@@ -253,7 +269,7 @@ def main() -> int:
             order = sides[round_ % len(sides) :] + sides[: round_ % len(sides)]
             for side in order:
                 log(f"round {round_ + 1}/{args.rounds}: {side}")
-                command, env = side_command(side, binary, args.repeats)
+                command, env = side_command(side, binary, args.repeats, args.threads)
                 done = subprocess.run(command, check=False, env=env, cwd=ROOT, capture_output=True, text=True)
                 if done.returncode != 0:
                     sys.stderr.write(done.stderr)
@@ -300,11 +316,11 @@ def main() -> int:
     if ort_versions:
         out.append(f"onnxruntime  {ort_versions.get('onnxruntime', '?')} (onnx {ort_versions.get('onnx', '?')})")
     found = ", ".join(f"{k}={os.environ[k]}" for k in UNSET if k in os.environ) or "neither was set here"
-    out.append(
-        f"settings     every process: OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE unset ({found}), OPENBLAS_NUM_THREADS=2"
-    )
-    out.append("             nn-dsl: its defaults; candle: RAYON_NUM_THREADS=2; tract: 1 thread (its default);")
-    out.append("             onnxruntime: intra_op_num_threads=2, ORT_ENABLE_ALL; numpy: OpenBLAS on 2 threads;")
+    t = args.threads
+    out.append(f"settings     every process: OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE unset ({found}),")
+    out.append(f"             OPENBLAS_NUM_THREADS={t}, RAYON_NUM_THREADS={t} (--threads; {usable_cpus()} usable CPUs)")
+    out.append(f"             nn-dsl and candle: rayon on {t} thread(s); tract: 1 thread (its default executor);")
+    out.append(f"             onnxruntime: intra_op_num_threads={t}, ORT_ENABLE_ALL; numpy: OpenBLAS on {t} thread(s);")
     out.append(
         "             numpy-keep: numpy with "
         + " ".join(f"{k}={v}" for k, v in KEEP_PAGES.items())

@@ -1,7 +1,8 @@
 //! The `nn-dsl` side: [`examples::Mnist`], the struct `network!` generates from
 //! `examples/nets/mnist.nn`, loaded with [`Mnist::load`] and run with its own `forward`
 //! (one `&[f32; 784]` in, `[f32; 10]` out) and `forward_batch` (an `ndarray` view of
-//! rows in, an `Array2` out), with nn-runtime's default threading.
+//! rows in, an `Array2` out). Big batches run on rayon's global pool, whose size
+//! `RAYON_NUM_THREADS` sets (`run.py` sets it to the thread count of every side).
 
 use std::num::NonZeroUsize;
 use std::path::Path;
@@ -27,7 +28,11 @@ impl Ours {
 
 impl Runner for Ours {
     fn threads(&self) -> String {
-        "nn-runtime default".to_owned()
+        format!(
+            "RAYON_NUM_THREADS={} (rayon threads: {})",
+            std::env::var("RAYON_NUM_THREADS").unwrap_or_else(|_| "unset".to_owned()),
+            rayon::current_num_threads()
+        )
     }
 
     fn time(&self, case: Case, data: &Data, repeats: NonZeroUsize) -> Result<Timing> {

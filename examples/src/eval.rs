@@ -75,9 +75,16 @@ pub enum EvalError {
     NoOutputs,
 }
 
+/// The least number of samples [`predict`] runs between two calls of its `progress`.
+/// A call per sample would cost a good part of a sample that takes a microsecond or two
+/// (a progress bar reads the clock), inside the time a caller measures.
+pub const PROGRESS_EVERY: usize = 256;
+
 /// The class of each row of `inputs` (one sample per row): the index of the network's
-/// largest output. `progress` is called with the number of samples done each time some
-/// are, so that a caller can show progress.
+/// largest output. `progress` is called with the number of samples done since its
+/// previous call, each time at least [`PROGRESS_EVERY`] more are done (after the batch
+/// that reaches them), and once at the end for the rest: the numbers add up to the
+/// number of rows.
 pub fn predict<N: Network>(
     net: &N,
     inputs: ArrayView2<'_, N::Elem>,
@@ -85,6 +92,14 @@ pub fn predict<N: Network>(
     mut progress: impl FnMut(usize),
 ) -> Result<Vec<usize>, EvalError> {
     let mut predictions = Vec::with_capacity(inputs.nrows());
+    let mut pending = 0;
+    let mut done = |samples: usize| {
+        pending += samples;
+        if pending >= PROGRESS_EVERY {
+            progress(pending);
+            pending = 0;
+        }
+    };
     match how {
         Inference::Single => {
             let mut copy = Vec::new();
@@ -98,7 +113,7 @@ pub fn predict<N: Network>(
                     }
                 };
                 predictions.push(class_of(y.as_ref())?);
-                progress(1);
+                done(1);
             }
         }
         Inference::Batched(size) => {
@@ -111,9 +126,12 @@ pub fn predict<N: Network>(
                     };
                     predictions.push(class);
                 }
-                progress(batch.nrows());
+                done(batch.nrows());
             }
         }
+    }
+    if pending > 0 {
+        progress(pending);
     }
     Ok(predictions)
 }
@@ -273,4 +291,36 @@ impl Confusion {
 
 fn ratio(part: usize, whole: usize) -> Option<f64> {
     (whole > 0).then(|| part as f64 / whole as f64)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ThreeLayer;
+    use nn_runtime::ndarray::Array2;
+
+    /// The calls of `progress` while `predict` runs `rows` samples `how`.
+    fn progress_calls(rows: usize, how: Inference) -> Vec<usize> {
+        let inputs = Array2::from_shape_fn((rows, 2), |(r, c)| (r + c) as f64 / 100.0);
+        let mut calls = Vec::new();
+        let predictions =
+            predict(&ThreeLayer::new(), inputs.view(), how, |n| calls.push(n)).expect("two inputs");
+        assert_eq!(predictions.len(), rows);
+        calls
+    }
+
+    #[test]
+    fn progress_comes_in_steps_and_adds_up() {
+        let batches = |n| Inference::Batched(NonZeroUsize::new(n).expect("not zero"));
+        assert_eq!(
+            progress_calls(1000, Inference::Single),
+            [256, 256, 256, 232]
+        );
+        assert_eq!(progress_calls(256, Inference::Single), [256]);
+        assert_eq!(progress_calls(3, Inference::Single), [3]);
+        assert_eq!(progress_calls(0, Inference::Single), [0_usize; 0]);
+        assert_eq!(progress_calls(1000, batches(100)), [300, 300, 300, 100]);
+        assert_eq!(progress_calls(1000, batches(1000)), [1000]);
+        assert_eq!(progress_calls(700, batches(1)), [256, 256, 188]);
+    }
 }

@@ -14,6 +14,7 @@ use anyhow::Context;
 use clap::Parser;
 use examples::Mnist;
 use examples::eval::{Evaluation, Inference, predict};
+use examples::idx::{Images, Labels};
 use examples::mnist::{self, CLASSES, TestSet};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
@@ -67,7 +68,13 @@ fn run(args: &Args) -> anyhow::Result<()> {
         eprintln!("note: a debug build is slow; for real throughput, run with --release");
     }
     let net = Mnist::load(&args.weights).context("cannot load the network's weights")?;
-    let mut test = TestSet::open(&args.images, &args.labels).context("cannot load the images")?;
+    // Each file on its own, so that the message says which one failed; then whether
+    // they fit each other and the network.
+    let mut test = {
+        let images = Images::open(&args.images).context("cannot load the images")?;
+        let labels = Labels::open(&args.labels).context("cannot load the labels")?;
+        TestSet::new(&images, &labels).context("cannot load the test set")?
+    };
     let available = test.len();
     if let Some(limit) = args.limit {
         test.truncate(limit.get());
