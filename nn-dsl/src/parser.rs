@@ -500,3 +500,41 @@ fn is_keyword(word: &str) -> bool {
         "network" | "input" | "layer" | "affine" | "act" | "weight" | "bias" | "f32" | "f64"
     )
 }
+
+#[cfg(test)]
+mod tests {
+    use pest::Parser;
+
+    use super::{Grammar, Rule, is_keyword};
+
+    /// `is_keyword` (behind the "is a keyword" hints) and the grammar's `keyword` rule
+    /// list the same words: each keyword is refused as a name, and names that only
+    /// begin or end like one are not.
+    #[test]
+    fn the_keyword_list_matches_the_grammar() {
+        let words = [
+            "network",
+            "input",
+            "layer",
+            "affine",
+            "act",
+            "weight",
+            "bias",
+            "f32",
+            "f64",
+            "inputs",
+            "layer1",
+            "affine_out",
+            "acts",
+            "bias2",
+            "f16",
+            "relu",
+            "dense",
+        ];
+        for word in words {
+            let whole_name = Grammar::parse(Rule::layer_name, word)
+                .is_ok_and(|mut pairs| pairs.next().is_some_and(|p| p.as_str() == word));
+            assert_eq!(is_keyword(word), !whole_name, "{word}");
+        }
+    }
+}

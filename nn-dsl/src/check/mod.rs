@@ -120,9 +120,15 @@ fn build_network(
 ) -> Option<ir::Network> {
     let mut layers = Vec::with_capacity(network.layers.len());
     let mut affine_index = 0;
-    for (i, layer) in network.layers.iter().enumerate() {
-        let (inputs, outputs) = shapes[i]?;
-        let kind = kinds[i]?;
+    // Taken by value: the inline matrices move into the IR rather than being copied.
+    let checked = shapes
+        .into_iter()
+        .zip(kinds)
+        .zip(activations)
+        .zip(parameters);
+    for (layer, (((shape, kind), activation), params)) in network.layers.iter().zip(checked) {
+        let (inputs, outputs) = shape?;
+        let kind = kind?;
         affine_index += usize::from(kind == ir::LayerKind::Affine);
         let (weight_tensor, bias_tensor) = match &layer.name {
             Some(name) => (
@@ -138,8 +144,8 @@ fn build_network(
             kind,
             inputs,
             outputs,
-            activation: activations[i]?,
-            params: parameters[i].clone()?,
+            activation: activation?,
+            params: params?,
             weight_tensor,
             bias_tensor,
         });
