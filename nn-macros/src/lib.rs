@@ -67,7 +67,7 @@ fn expand_inline(input: TokenStream) -> TokenStream {
     let mut out = TokenStream::new();
     for diagnostic in &checked.diagnostics {
         let (first, last) = map.spans(diagnostic.span.start, diagnostic.span.end);
-        let details = inline_details(diagnostic, &map.text);
+        let details = inline_details(diagnostic, &map);
         out.extend(match diagnostic.severity {
             Severity::Error => {
                 let message = format!("{}: {}{details}", diagnostic.code, diagnostic.message);
@@ -140,17 +140,23 @@ fn generated(
     }
 }
 
-/// The lines after the message: each label with the text it points at, and the help.
-/// (A proc macro on stable Rust has one span per error, so labels become text.)
-fn inline_details(diagnostic: &Diagnostic, text: &str) -> String {
+/// The lines after the message: each label with where it points, and the help. (A
+/// proc macro on stable Rust has one span per error, so labels become text.)
+fn inline_details(diagnostic: &Diagnostic, map: &SourceMap) -> String {
     let mut details = String::new();
     for label in &diagnostic.labels {
-        let at = text.get(label.span.range()).unwrap_or("").trim();
-        let at = match at.char_indices().nth(24) {
-            Some((cut, _)) => format!("{} …", &at[..cut]),
-            None => at.to_owned(),
+        let at = map.spans(label.span.start, label.span.end).0.start();
+        let place = if at.line > 0 {
+            format!("line {}, column {}", at.line, at.column + 1)
+        } else {
+            // No location from the compiler: quote the tokens instead.
+            let text = map.text.get(label.span.range()).unwrap_or("").trim();
+            match text.char_indices().nth(24) {
+                Some((cut, _)) => format!("at `{} …`", &text[..cut]),
+                None => format!("at `{text}`"),
+            }
         };
-        details.push_str(&format!("\nnote: {} (at `{at}`)", label.message));
+        details.push_str(&format!("\nnote: {} ({place})", label.message));
     }
     if let Some(help) = &diagnostic.help {
         details.push_str(&format!("\nhelp: {help}"));
