@@ -82,15 +82,11 @@ fn next_network_keyword(source: &str, from: usize) -> Option<usize> {
     let bytes = source.as_bytes();
     let mut i = from;
     while i < bytes.len() {
+        if let Some(after) = comment_end(source, i) {
+            i = after;
+            continue;
+        }
         match bytes[i] {
-            b'/' if bytes.get(i + 1) == Some(&b'/') => {
-                i = source[i..].find('\n').map_or(bytes.len(), |n| i + n);
-            }
-            b'/' if bytes.get(i + 1) == Some(&b'*') => {
-                i = source[i + 2..]
-                    .find("*/")
-                    .map_or(bytes.len(), |n| i + 2 + n + 2);
-            }
             b'n' if source[i..].starts_with("network")
                 && !bytes.get(i + 7).is_some_and(|&b| is_ident_byte(b))
                 && !(i > 0 && is_ident_byte(bytes[i - 1])) =>
@@ -101,6 +97,34 @@ fn next_network_keyword(source: &str, from: usize) -> Option<usize> {
         }
     }
     None
+}
+
+/// Where the comment that starts at byte `i` ends (the end of the source for one that
+/// does not), or `None` if no comment starts there.
+fn comment_end(source: &str, i: usize) -> Option<usize> {
+    let rest = source.get(i..)?;
+    if let Some(line) = rest.strip_prefix("//") {
+        return Some(line.find('\n').map_or(source.len(), |n| i + 2 + n));
+    }
+    let block = rest.strip_prefix("/*")?;
+    Some(block.find("*/").map_or(source.len(), |n| i + 2 + n + 2))
+}
+
+/// The end of the last token at or after `from`: past whitespace and comments.
+fn end_of_last_token(source: &str, from: usize) -> usize {
+    let mut end = from;
+    let mut i = from;
+    while let Some(c) = source.get(i..).and_then(|rest| rest.chars().next()) {
+        if let Some(after) = comment_end(source, i) {
+            i = after;
+        } else {
+            i += c.len_utf8();
+            if !c.is_whitespace() {
+                end = i;
+            }
+        }
+    }
+    end
 }
 
 fn is_ident_byte(b: u8) -> bool {
@@ -314,12 +338,10 @@ fn syntax_error(error: &pest::error::Error<Rule>, source: &str, base: usize) -> 
         pest::error::ErrorVariant::CustomError { .. } => Vec::new(),
     };
     let found = found_token(source, position);
-    // At the end of input, point just after the last token, not at an empty last line.
+    // At the end of input, point just after the last token, not at an empty last line
+    // or after a closing comment.
     let position = if found.is_empty() {
-        source
-            .trim_end_matches([' ', '\t', '\r', '\n'])
-            .len()
-            .max(base)
+        end_of_last_token(source, base)
     } else {
         position
     };
