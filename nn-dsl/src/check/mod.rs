@@ -10,7 +10,7 @@ mod params;
 mod sizes;
 mod suggest;
 
-pub(crate) use names::{is_rust_keyword, is_snake_case, is_upper_camel_case};
+pub(crate) use names::{is_snake_case, is_unusable_struct_name, is_upper_camel_case};
 pub use sizes::MAX_SIZE;
 pub(crate) use sizes::size_value;
 

@@ -18,6 +18,13 @@ const RUST_KEYWORDS: &[&str] = &[
     "unsafe", "unsized", "use", "virtual", "where", "while", "yield",
 ];
 
+/// Rust's primitive types. A network's struct of such a name would hide the type from
+/// the generated code, which names `usize`, `u64` and the element type.
+const PRIMITIVE_TYPES: &[&str] = &[
+    "bool", "char", "str", "i8", "i16", "i32", "i64", "i128", "isize", "u8", "u16", "u32", "u64",
+    "u128", "usize", "f16", "f32", "f64", "f128",
+];
+
 /// Reports every network whose name an earlier network already has (E002), and says
 /// which networks those are, in the order of `file.networks`.
 pub(super) fn check_unique_networks(
@@ -57,6 +64,24 @@ pub(super) fn check_network_name(name: &ast::Ident, diagnostics: &mut Vec<Diagno
             "network",
             &format!("{}Net", name.text.to_upper_camel_case()),
         ));
+    } else if PRIMITIVE_TYPES.contains(&name.text.as_str()) {
+        diagnostics.push(
+            Diagnostic::new(
+                Code::E008,
+                format!(
+                    "`{}` is a Rust primitive type and cannot name a network",
+                    name.text
+                ),
+                name.span,
+            )
+            .with_span_label("a primitive type in Rust")
+            .with_help(format!(
+                "the network's struct would hide the type `{}` from the generated code; choose \
+                 another name, such as `{}Net`",
+                name.text,
+                name.text.to_upper_camel_case()
+            )),
+        );
     } else if !is_upper_camel_case(&name.text) {
         let suggestion = name.text.to_upper_camel_case();
         diagnostics.push(
@@ -162,8 +187,14 @@ fn convert(style: &str, suggestion: &str) -> String {
     format!("convert the identifier to {style}: `{suggestion}`")
 }
 
+/// Whether a network's struct cannot have this name (E008): a Rust keyword, or a
+/// primitive type that it would hide.
+pub(crate) fn is_unusable_struct_name(name: &str) -> bool {
+    is_rust_keyword(name) || PRIMITIVE_TYPES.contains(&name)
+}
+
 /// Whether Rust reserves `name`, so that it cannot name an item or a field.
-pub(crate) fn is_rust_keyword(name: &str) -> bool {
+fn is_rust_keyword(name: &str) -> bool {
     RUST_KEYWORDS.contains(&name)
 }
 

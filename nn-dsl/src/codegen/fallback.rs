@@ -37,7 +37,7 @@ pub fn emit_fallback(file: &ast::File, program: &Program, spans: SpanMap<'_>) ->
 
 fn emit_stand_in(network: &ast::Network, spans: SpanMap<'_>) -> TokenStream {
     // A name Rust cannot use (E008) cannot have a stand-in.
-    if check::is_rust_keyword(&network.name.text) {
+    if check::is_unusable_struct_name(&network.name.text) {
         return TokenStream::new();
     }
     let name = proc_macro2::Ident::new(&network.name.text, spans(network.name.span));
