@@ -68,7 +68,7 @@ fn expand_inline(input: TokenStream) -> TokenStream {
     for diagnostic in &checked.diagnostics {
         let (first, last) = map.spans(diagnostic.span.start, diagnostic.span.end);
         let details = inline_details(diagnostic, &map);
-        out.extend(match diagnostic.severity {
+        out.extend(match diagnostic.severity() {
             Severity::Error => {
                 let message = format!("{}: {}{details}", diagnostic.code, diagnostic.message);
                 spanned_error(first, last, &message)
@@ -108,7 +108,7 @@ fn expand_file(path: &syn::LitStr) -> TokenStream {
         let rendered = human::render(diagnostic, &source, Style::Plain);
         // rustc puts `error: ` before the message: drop our own `error[E003]` prefix.
         let body = rendered.split_once('\n').map_or("", |(_, rest)| rest);
-        out.extend(match diagnostic.severity {
+        out.extend(match diagnostic.severity() {
             Severity::Error => {
                 let message = format!("{}: {}\n{body}", diagnostic.code, diagnostic.message);
                 spanned_error(path.span(), path.span(), &message)

@@ -26,7 +26,7 @@ pub enum Style {
 /// assert!(text.starts_with("error[E005]: unknown layer kind `afine`\n --> n.nn:1:19"));
 /// ```
 pub fn render(diagnostic: &Diagnostic, file: &SourceFile<'_>, style: Style) -> String {
-    let level = match diagnostic.severity {
+    let level = match diagnostic.severity() {
         Severity::Error => Level::ERROR,
         Severity::Warning => Level::WARNING,
     };

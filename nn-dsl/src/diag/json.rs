@@ -53,7 +53,7 @@ pub fn to_json(diagnostic: &Diagnostic, file: &SourceFile<'_>) -> JsonDiagnostic
     JsonDiagnostic {
         file: file.path.to_owned(),
         code: diagnostic.code.as_str().to_owned(),
-        severity: diagnostic.severity.as_str().to_owned(),
+        severity: diagnostic.severity().as_str().to_owned(),
         message: diagnostic.message.clone(),
         line,
         column,

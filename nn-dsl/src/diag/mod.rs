@@ -132,10 +132,8 @@ pub struct Label {
 /// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Diagnostic {
-    /// The code, which also fixes the severity.
+    /// The code, which also fixes the severity ([`severity`](Self::severity)).
     pub code: Code,
-    /// Error or warning.
-    pub severity: Severity,
     /// One sentence saying what is wrong.
     pub message: String,
     /// The place the diagnostic is about.
@@ -153,7 +151,6 @@ impl Diagnostic {
     pub fn new(code: Code, message: impl Into<String>, span: Span) -> Self {
         Diagnostic {
             code,
-            severity: code.severity(),
             message: message.into(),
             span,
             span_label: None,
@@ -183,9 +180,14 @@ impl Diagnostic {
         self
     }
 
+    /// Error or warning: its code's.
+    pub fn severity(&self) -> Severity {
+        self.code.severity()
+    }
+
     /// Whether this is an error (not a warning).
     pub fn is_error(&self) -> bool {
-        self.severity == Severity::Error
+        self.severity() == Severity::Error
     }
 }
 
