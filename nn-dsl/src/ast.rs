@@ -35,13 +35,24 @@ pub struct Ident {
     pub span: Span,
 }
 
-/// `input N`
+/// `input 784` or `input 1x28x28`
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Input {
-    /// From `input` to the end of the size.
+    /// From `input` to the end of the shape.
     pub span: Span,
-    /// The declared size.
-    pub size: Int,
+    /// The declared shape.
+    pub shape: Shape,
+}
+
+/// A shape as written: `784`, `5x5`, `1x28x28`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Shape {
+    /// The whole word, e.g. `1x28x28`.
+    pub text: String,
+    /// Where it stands.
+    pub span: Span,
+    /// Its sizes in order, each with its own span (the grammar guarantees at least one).
+    pub dims: Vec<Int>,
 }
 
 /// An unsigned integer as written; its range is checked by the checker (E004).
@@ -68,17 +79,30 @@ pub struct Layer {
     pub params: Option<Params>,
 }
 
-/// `affine 784 -> 50`
+/// `affine 784 -> 50` or `conv 1x28x28 -> 30x24x24 kernel 5`
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Kind {
-    /// From the kind's name to the output size.
+    /// From the kind's name to the end of its last option.
     pub span: Span,
     /// The kind's name (`affine`), not yet checked.
     pub name: Ident,
-    /// The input size.
-    pub inputs: Int,
-    /// The output size.
-    pub outputs: Int,
+    /// The input shape.
+    pub input: Shape,
+    /// The output shape.
+    pub output: Shape,
+    /// The options (`kernel 5`, `stride 2`), in order, not yet checked.
+    pub options: Vec<LayerOption>,
+}
+
+/// `kernel 5`, `stride 2`, `size 2x2`
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LayerOption {
+    /// From the name to the end of the value.
+    pub span: Span,
+    /// The option's name, not yet checked.
+    pub name: Ident,
+    /// Its value.
+    pub value: Shape,
 }
 
 /// `sigmoid` or `leaky_relu(0.01)`
@@ -106,28 +130,49 @@ pub struct Arguments {
 pub struct Params {
     /// From `{` to `}`.
     pub span: Span,
-    /// The weight matrix, one row per input.
-    pub weight: Matrix,
-    /// The bias vector, one number per output.
-    pub bias: Vector,
+    /// The weight tensor.
+    pub weight: Tensor,
+    /// The bias tensor.
+    pub bias: Tensor,
 }
 
-/// `[[...], [...]]`
+/// `[1, 2, 3]` or `[[1, 2], [3, 4]]`: a bracketed list of numbers or of tensors.
 #[derive(Clone, Debug, PartialEq)]
-pub struct Matrix {
+pub struct Tensor {
     /// From `[` to `]`.
     pub span: Span,
-    /// The rows, in order.
-    pub rows: Vec<Vector>,
+    /// What the brackets hold.
+    pub items: TensorItems,
 }
 
-/// `[1, 2, 3]`
+/// The contents of one pair of brackets: numbers only or tensors only (the grammar
+/// does not mix them), never empty.
 #[derive(Clone, Debug, PartialEq)]
-pub struct Vector {
-    /// From `[` to `]`.
-    pub span: Span,
-    /// The numbers, in order.
-    pub numbers: Vec<Number>,
+pub enum TensorItems {
+    /// `[1, 2.5, -3]`
+    Numbers(Vec<Number>),
+    /// `[[...], [...]]`
+    Tensors(Vec<Tensor>),
+}
+
+impl Tensor {
+    /// Every number, in row-major order.
+    pub fn numbers(&self) -> Vec<&Number> {
+        let mut out = Vec::new();
+        self.collect_numbers(&mut out);
+        out
+    }
+
+    fn collect_numbers<'a>(&'a self, out: &mut Vec<&'a Number>) {
+        match &self.items {
+            TensorItems::Numbers(numbers) => out.extend(numbers),
+            TensorItems::Tensors(tensors) => {
+                for tensor in tensors {
+                    tensor.collect_numbers(out);
+                }
+            }
+        }
+    }
 }
 
 /// A number as written, with the sign joined to the digits (`- 0.7` becomes `-0.7`).

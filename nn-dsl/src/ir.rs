@@ -41,10 +41,10 @@ pub struct Network {
     pub name_span: Span,
     /// The element type.
     pub dtype: DType,
-    /// The input size: the first layer's input size.
-    pub input: usize,
-    /// The output size: the last layer's output size.
-    pub output: usize,
+    /// The input shape: the first layer's input.
+    pub input: Shape,
+    /// The output shape: the last layer's output.
+    pub output: Shape,
     /// The layers, in order; at least one.
     pub layers: Vec<Layer>,
 }
@@ -59,25 +59,263 @@ impl Network {
     pub fn multiply_adds(&self) -> u128 {
         self.layers.iter().map(Layer::multiply_adds).sum()
     }
+
+    /// The most values one sample has between two layers (or at the input): what a
+    /// batch needs per row in flight.
+    pub fn widest(&self) -> usize {
+        self.layers
+            .iter()
+            .map(|layer| layer.output.len())
+            .fold(self.input.len(), usize::max)
+    }
 }
 
-/// The kinds of layer the language knows.
+/// The shape of one sample between two layers: `[784]`, or `[1, 28, 28]` for channels
+/// x height x width. Every size is in `1..=MAX_SIZE` and so is their product.
+#[derive(Clone, PartialEq, Eq, Hash)]
+pub struct Shape(pub Vec<usize>);
+
+impl std::fmt::Debug for Shape {
+    /// `Shape(1x28x28)`: as written, also in `{:#?}`.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Shape({self})")
+    }
+}
+
+impl Shape {
+    /// The number of values: the product of the sizes.
+    pub fn len(&self) -> usize {
+        self.0.iter().product()
+    }
+
+    /// Whether the shape holds no value (never, for a checked shape).
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// How many sizes: 1 for a vector, 3 for channels x height x width.
+    pub fn rank(&self) -> usize {
+        self.0.len()
+    }
+
+    /// The sizes.
+    pub fn dims(&self) -> &[usize] {
+        &self.0
+    }
+}
+
+impl std::fmt::Display for Shape {
+    /// As written in the language: `784`, `1x28x28`.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        for (i, dim) in self.0.iter().enumerate() {
+            if i > 0 {
+                f.write_str("x")?;
+            }
+            write!(f, "{dim}")?;
+        }
+        Ok(())
+    }
+}
+
+/// What a layer computes: one variant per layer kind, with everything the kind needs
+/// besides its input shape. Every per-kind fact lives in this type's methods; every
+/// consumer matches on it without a catch-all arm, so that a new kind fails to compile
+/// wherever it must be handled.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum LayerKind {
-    /// `y = act(x·W + b)` with `W: [IN, OUT]`, `b: [OUT]`.
-    Affine,
+pub enum Op {
+    /// `affine N -> M`: `y = x·W + b` with `W: [N, M]`, `b: [M]`.
+    Affine {
+        /// `M`, the number of outputs.
+        outputs: usize,
+    },
+    /// `conv CxHxW -> FxH'xW' kernel K stride S pad P`: `F` filters `W: [F, C, Kh, Kw]`
+    /// and a bias `b: [F]`, zero padding.
+    Conv2d {
+        /// `F`, the number of filters (output channels).
+        filters: usize,
+        /// `[Kh, Kw]`.
+        kernel: [usize; 2],
+        /// `[Sh, Sw]`, 1 unless given.
+        stride: [usize; 2],
+        /// `[Ph, Pw]`, 0 unless given.
+        pad: [usize; 2],
+    },
+    /// `maxpool CxHxW -> CxH'xW' size K stride S`: the maximum of each window, per
+    /// channel; no padding, no parameters.
+    MaxPool {
+        /// `[Kh, Kw]`, the window.
+        size: [usize; 2],
+        /// `[Sh, Sw]`, the window's size unless given.
+        stride: [usize; 2],
+    },
+    /// `flatten CxHxW -> N` with `N = C·H·W`, in `(c, h, w)` order.
+    Flatten,
 }
 
-impl LayerKind {
-    /// Every kind with its name in the language.
-    pub const ALL: [(LayerKind, &'static str); 1] = [(LayerKind::Affine, "affine")];
+/// Why an op cannot take an input shape.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum InferError {
+    /// The input has `found` sizes where the op takes `expected` (1 for `affine`, 3 for
+    /// the others).
+    Rank {
+        /// What the op takes.
+        expected: usize,
+        /// What it was given.
+        found: usize,
+    },
+    /// The window (kernel or pool) is larger than the (padded) input along `axis` (0:
+    /// height, 1: width).
+    WindowTooLarge {
+        /// 0 for the height, 1 for the width.
+        axis: usize,
+        /// The window's size along the axis.
+        window: usize,
+        /// The input's size along the axis, padding included.
+        padded: usize,
+    },
+    /// The output would have more values than any shape may.
+    TooLarge,
+}
+
+impl Op {
+    /// Every kind with its name in the language, in the order `help` lists them.
+    pub const KINDS: [&'static str; 4] = ["affine", "conv", "maxpool", "flatten"];
 
     /// The kind's name in the language.
-    pub fn name(self) -> &'static str {
+    pub fn name(&self) -> &'static str {
         match self {
-            LayerKind::Affine => "affine",
+            Op::Affine { .. } => "affine",
+            Op::Conv2d { .. } => "conv",
+            Op::MaxPool { .. } => "maxpool",
+            Op::Flatten => "flatten",
         }
     }
+
+    /// The rank of the input this op takes: 1 for `affine`, 3 (channels x height x
+    /// width) for the others.
+    pub fn input_rank(&self) -> usize {
+        match self {
+            Op::Affine { .. } => 1,
+            Op::Conv2d { .. } | Op::MaxPool { .. } | Op::Flatten => 3,
+        }
+    }
+
+    /// Whether the op applies an activation (`maxpool` and `flatten` do not).
+    pub fn takes_activation(&self) -> bool {
+        match self {
+            Op::Affine { .. } | Op::Conv2d { .. } => true,
+            Op::MaxPool { .. } | Op::Flatten => false,
+        }
+    }
+
+    /// Whether the op owns parameter tensors (a weight and a bias).
+    pub fn has_parameters(&self) -> bool {
+        match self {
+            Op::Affine { .. } | Op::Conv2d { .. } => true,
+            Op::MaxPool { .. } | Op::Flatten => false,
+        }
+    }
+
+    /// The output shape for `input`, with the arithmetic of LANGUAGE.md §8.
+    pub fn infer(&self, input: &Shape) -> Result<Shape, InferError> {
+        if input.rank() != self.input_rank() {
+            return Err(InferError::Rank {
+                expected: self.input_rank(),
+                found: input.rank(),
+            });
+        }
+        let dims = input.dims();
+        let shape = match *self {
+            Op::Affine { outputs } => Shape(vec![outputs]),
+            Op::Conv2d {
+                filters,
+                kernel,
+                stride,
+                pad,
+            } => {
+                let [h, w] = window_output([dims[1], dims[2]], kernel, stride, pad)?;
+                Shape(vec![filters, h, w])
+            }
+            Op::MaxPool { size, stride } => {
+                let [h, w] = window_output([dims[1], dims[2]], size, stride, [0, 0])?;
+                Shape(vec![dims[0], h, w])
+            }
+            Op::Flatten => Shape(vec![input.len()]),
+        };
+        let fits = shape
+            .dims()
+            .iter()
+            .try_fold(1u64, |n, &d| n.checked_mul(d as u64))
+            .is_some_and(|n| n <= crate::check::MAX_SIZE);
+        if fits {
+            Ok(shape)
+        } else {
+            Err(InferError::TooLarge)
+        }
+    }
+
+    /// The shapes of the op's parameter tensors for `input`, weight first: `[IN, OUT]`
+    /// and `[OUT]` for `affine`, `[F, C, Kh, Kw]` and `[F]` for `conv`, none otherwise.
+    pub fn tensor_shapes(&self, input: &Shape) -> Vec<Vec<usize>> {
+        match *self {
+            Op::Affine { outputs } => vec![vec![input.len(), outputs], vec![outputs]],
+            Op::Conv2d {
+                filters, kernel, ..
+            } => {
+                let channels = input.dims().first().copied().unwrap_or(0);
+                vec![vec![filters, channels, kernel[0], kernel[1]], vec![filters]]
+            }
+            Op::MaxPool { .. } | Op::Flatten => Vec::new(),
+        }
+    }
+
+    /// Multiply-adds for one sample: `IN·OUT` for `affine`, `F·H'·W'·C·Kh·Kw` for
+    /// `conv`, none for `maxpool` and `flatten` (comparisons and copies only).
+    pub fn multiply_adds(&self, input: &Shape, output: &Shape) -> u128 {
+        match *self {
+            Op::Affine { outputs } => input.len() as u128 * outputs as u128,
+            Op::Conv2d { kernel, .. } => {
+                let channels = input.dims().first().copied().unwrap_or(0);
+                output.len() as u128 * (channels * kernel[0] * kernel[1]) as u128
+            }
+            Op::MaxPool { .. } | Op::Flatten => 0,
+        }
+    }
+
+    /// The inputs that feed one output, which scales the initial weights (He or
+    /// Xavier): `IN` for `affine`, `C·Kh·Kw` for `conv`; `None` without parameters.
+    pub fn fan_in(&self, input: &Shape) -> Option<usize> {
+        match *self {
+            Op::Affine { .. } => Some(input.len()),
+            Op::Conv2d { kernel, .. } => {
+                Some(input.dims().first().copied().unwrap_or(0) * kernel[0] * kernel[1])
+            }
+            Op::MaxPool { .. } | Op::Flatten => None,
+        }
+    }
+}
+
+/// `(n + 2p − k) / s + 1` along height and width; an error when the window does not
+/// fit in the padded input.
+fn window_output(
+    input: [usize; 2],
+    window: [usize; 2],
+    stride: [usize; 2],
+    pad: [usize; 2],
+) -> Result<[usize; 2], InferError> {
+    let mut out = [0; 2];
+    for axis in 0..2 {
+        let padded = input[axis] + 2 * pad[axis];
+        if window[axis] > padded {
+            return Err(InferError::WindowTooLarge {
+                axis,
+                window: window[axis],
+                padded,
+            });
+        }
+        out[axis] = (padded - window[axis]) / stride[axis].max(1) + 1;
+    }
+    Ok(out)
 }
 
 /// The struct field of unnamed layer `k` (counted from 1): `layer{k}`. The checker
@@ -175,13 +413,27 @@ impl Values {
     }
 }
 
-/// Inline parameters of an affine layer.
+/// A parameter tensor that a layer owns: its name in a parameter file (§4) and shape.
 #[derive(Clone, Debug, PartialEq)]
-pub struct Params {
-    /// `IN × OUT` numbers, row-major: row `i` holds the weights of input `i`.
-    pub weight: Values,
-    /// `OUT` numbers.
-    pub bias: Values,
+pub struct TensorSpec {
+    /// `W1`, `b1`, or `hidden1.weight`, `hidden1.bias` for a named layer.
+    pub name: String,
+    /// The shape in the file: `[IN, OUT]`, `[OUT]`, `[F, C, Kh, Kw]`, `[F]`.
+    pub shape: Vec<usize>,
+    /// The values written inline in the definition, row-major, if any.
+    pub values: Option<Values>,
+}
+
+impl TensorSpec {
+    /// The number of values.
+    pub fn len(&self) -> usize {
+        self.shape.iter().product()
+    }
+
+    /// Whether the tensor holds no value (never, for a checked one).
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
 }
 
 /// A checked layer.
@@ -193,30 +445,32 @@ pub struct Layer {
     pub name_span: Option<Span>,
     /// Where the layer stands.
     pub span: Span,
-    /// The layer's kind.
-    pub kind: LayerKind,
-    /// Input size, in `1..=16777216`.
-    pub inputs: usize,
-    /// Output size, in `1..=16777216`.
-    pub outputs: usize,
+    /// What the layer computes.
+    pub op: Op,
+    /// The shape of one input sample.
+    pub input: Shape,
+    /// The shape of one output sample: `op.infer(&input)`.
+    pub output: Shape,
     /// The activation, `Identity` when the source has no `act`.
     pub activation: Activation,
-    /// Inline parameters, if given.
-    pub params: Option<Params>,
-    /// The name of the weight tensor in a parameter file (`W1`, `hidden1.weight`).
-    pub weight_tensor: String,
-    /// The name of the bias tensor in a parameter file (`b1`, `hidden1.bias`).
-    pub bias_tensor: String,
+    /// The parameter tensors the op owns (weight, then bias), with inline values if the
+    /// definition gives them; empty for `maxpool` and `flatten`.
+    pub tensors: Vec<TensorSpec>,
 }
 
 impl Layer {
-    /// Weights and biases: `IN·OUT + OUT`.
+    /// The number of parameters: the values of every tensor.
     pub fn parameter_count(&self) -> u128 {
-        self.inputs as u128 * self.outputs as u128 + self.outputs as u128
+        self.tensors.iter().map(|t| t.len() as u128).sum()
     }
 
-    /// Multiply-adds for one sample: `IN·OUT`.
+    /// Multiply-adds for one sample.
     pub fn multiply_adds(&self) -> u128 {
-        self.inputs as u128 * self.outputs as u128
+        self.op.multiply_adds(&self.input, &self.output)
+    }
+
+    /// Whether the parameters are written in the definition.
+    pub fn has_inline_parameters(&self) -> bool {
+        !self.tensors.is_empty() && self.tensors.iter().all(|t| t.values.is_some())
     }
 }

@@ -16,8 +16,8 @@
 //! );
 //! assert!(checked.diagnostics.is_empty());
 //! let network = &checked.program.networks[0];
-//! assert_eq!((network.input, network.output), (2, 2));
-//! assert_eq!(network.layers[2].weight_tensor, "W3");
+//! assert_eq!((network.input.len(), network.output.len()), (2, 2));
+//! assert_eq!(network.layers[2].tensors[0].name, "W3");
 //! ```
 
 pub mod ast;

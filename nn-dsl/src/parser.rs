@@ -7,8 +7,8 @@ use pest::Parser as _;
 use pest::iterators::Pair;
 
 use crate::ast::{
-    Activation, Arguments, File, Ident, Input, Int, Kind, Layer, Matrix, Network, Number, Params,
-    Vector,
+    Activation, Arguments, File, Ident, Input, Int, Kind, Layer, LayerOption, Network, Number,
+    Params, Shape, Tensor, TensorItems,
 };
 use crate::diag::{Code, Diagnostic};
 use crate::span::Span;
@@ -31,7 +31,7 @@ pub struct Parsed {
 /// ```
 /// let parsed = nn_dsl::parse("network N { layer affine 2 -> 3 }");
 /// assert!(parsed.diagnostics.is_empty());
-/// assert_eq!(parsed.file.networks[0].layers[0].kind.outputs.text, "3");
+/// assert_eq!(parsed.file.networks[0].layers[0].kind.output.text, "3");
 /// ```
 ///
 /// One network at a time: after an error, parsing resumes at the next `network` keyword,
@@ -162,13 +162,13 @@ fn build_network(pair: Pair<'_, Rule>, base: usize) -> Network {
             }
             Rule::input => {
                 let input_span = span(&inner, base);
-                let size = inner
+                let shape = inner
                     .into_inner()
-                    .find(|p| p.as_rule() == Rule::int)
-                    .expect("`input` contains an `int`");
+                    .find(|p| p.as_rule() == Rule::shape)
+                    .expect("`input` contains a `shape`");
                 input = Some(Input {
                     span: input_span,
-                    size: build_int(&size, base),
+                    shape: build_shape(&shape, base),
                 });
             }
             Rule::layer => layers.push(build_layer(inner, base)),
@@ -211,20 +211,41 @@ fn build_layer(pair: Pair<'_, Rule>, base: usize) -> Layer {
 fn build_kind(pair: Pair<'_, Rule>, base: usize) -> Kind {
     let kind_span = span(&pair, base);
     let mut name = None;
-    let mut sizes = Vec::with_capacity(2);
+    let mut shapes = Vec::with_capacity(2);
+    let mut options = Vec::new();
     for inner in pair.into_inner() {
         match inner.as_rule() {
             Rule::kind_name => name = Some(build_ident(&inner, base)),
-            Rule::int => sizes.push(build_int(&inner, base)),
+            Rule::shape => shapes.push(build_shape(&inner, base)),
+            Rule::option => options.push(build_option(inner, base)),
             _ => {}
         }
     }
-    let mut sizes = sizes.into_iter();
+    let mut shapes = shapes.into_iter();
     Kind {
         span: kind_span,
         name: name.expect("`kind` has a `kind_name`"),
-        inputs: sizes.next().expect("`kind` has two sizes"),
-        outputs: sizes.next().expect("`kind` has two sizes"),
+        input: shapes.next().expect("`kind` has two shapes"),
+        output: shapes.next().expect("`kind` has two shapes"),
+        options,
+    }
+}
+
+fn build_option(pair: Pair<'_, Rule>, base: usize) -> LayerOption {
+    let option_span = span(&pair, base);
+    let mut name = None;
+    let mut value = None;
+    for inner in pair.into_inner() {
+        match inner.as_rule() {
+            Rule::option_name => name = Some(build_ident(&inner, base)),
+            Rule::shape => value = Some(build_shape(&inner, base)),
+            _ => {}
+        }
+    }
+    LayerOption {
+        span: option_span,
+        name: name.expect("`option` has an `option_name`"),
+        value: value.expect("`option` has a `shape`"),
     }
 }
 
@@ -257,41 +278,37 @@ fn build_activation(pair: Pair<'_, Rule>, base: usize) -> Activation {
 
 fn build_params(pair: Pair<'_, Rule>, base: usize) -> Params {
     let params_span = span(&pair, base);
-    let mut weight = None;
-    let mut bias = None;
+    let mut tensors = pair
+        .into_inner()
+        .filter(|p| p.as_rule() == Rule::tensor)
+        .map(|p| build_tensor(p, base));
+    Params {
+        span: params_span,
+        weight: tensors.next().expect("`params` has a weight `tensor`"),
+        bias: tensors.next().expect("`params` has a bias `tensor`"),
+    }
+}
+
+fn build_tensor(pair: Pair<'_, Rule>, base: usize) -> Tensor {
+    let tensor_span = span(&pair, base);
+    let mut numbers = Vec::new();
+    let mut tensors = Vec::new();
     for inner in pair.into_inner() {
         match inner.as_rule() {
-            Rule::matrix => weight = Some(build_matrix(inner, base)),
-            Rule::vector => bias = Some(build_vector(inner, base)),
+            Rule::number => numbers.push(build_number(inner, base)),
+            Rule::tensor => tensors.push(build_tensor(inner, base)),
             _ => {}
         }
     }
-    Params {
-        span: params_span,
-        weight: weight.expect("`params` has a `matrix`"),
-        bias: bias.expect("`params` has a `vector`"),
-    }
-}
-
-fn build_matrix(pair: Pair<'_, Rule>, base: usize) -> Matrix {
-    Matrix {
-        span: span(&pair, base),
-        rows: pair
-            .into_inner()
-            .filter(|p| p.as_rule() == Rule::vector)
-            .map(|p| build_vector(p, base))
-            .collect(),
-    }
-}
-
-fn build_vector(pair: Pair<'_, Rule>, base: usize) -> Vector {
-    Vector {
-        span: span(&pair, base),
-        numbers: pair
-            .into_inner()
-            .filter(|p| p.as_rule() == Rule::number)
-            .map(|p| build_number(p, base))
-            .collect(),
+    // The grammar puts numbers or tensors in one pair of brackets, never both.
+    let items = if tensors.is_empty() {
+        TensorItems::Numbers(numbers)
+    } else {
+        TensorItems::Tensors(tensors)
+    };
+    Tensor {
+        span: tensor_span,
+        items,
     }
 }
 
@@ -315,10 +332,23 @@ fn build_ident(pair: &Pair<'_, Rule>, base: usize) -> Ident {
     }
 }
 
-fn build_int(pair: &Pair<'_, Rule>, base: usize) -> Int {
-    Int {
-        text: pair.as_str().to_owned(),
-        span: span(pair, base),
+/// A shape word (`1x28x28`) with a span for each of its sizes.
+fn build_shape(pair: &Pair<'_, Rule>, base: usize) -> Shape {
+    let text = pair.as_str();
+    let shape_span = span(pair, base);
+    let mut dims = Vec::new();
+    let mut start = shape_span.start;
+    for dim in text.split('x') {
+        dims.push(Int {
+            text: dim.to_owned(),
+            span: Span::new(start, start + dim.len()),
+        });
+        start += dim.len() + 1;
+    }
+    Shape {
+        text: text.to_owned(),
+        span: shape_span,
+        dims,
     }
 }
 
@@ -350,6 +380,13 @@ fn syntax_error(error: &pest::error::Error<Rule>, source: &str, base: usize) -> 
         "end of input".to_owned()
     } else {
         format!("`{found}`")
+    };
+    // `layer affine 2.0`: `affine` could also be a layer's name before `:`, but a shape
+    // is what the user meant.
+    let expected: Vec<Rule> = if expected.contains(&Rule::shape) {
+        expected.into_iter().filter(|&r| r != Rule::colon).collect()
+    } else {
+        expected
     };
     let mut words: Vec<&str> = expected.iter().filter_map(|&r| describe_rule(r)).collect();
     words.sort_unstable();
@@ -432,9 +469,10 @@ fn describe_rule(rule: Rule) -> Option<&'static str> {
         Rule::activation_name | Rule::activation => "an activation such as `sigmoid`",
         Rule::arguments => "`(`",
         Rule::kind | Rule::kind_name => "a layer kind such as `affine`",
+        Rule::option | Rule::option_name => "an option such as `kernel`",
         Rule::params | Rule::lbrace => "`{`",
         Rule::rbrace => "`}`",
-        Rule::matrix | Rule::vector | Rule::lbracket => "`[`",
+        Rule::tensor | Rule::lbracket => "`[`",
         Rule::rbracket => "`]`",
         Rule::lparen => "`(`",
         Rule::rparen => "`)`",
@@ -443,7 +481,7 @@ fn describe_rule(rule: Rule) -> Option<&'static str> {
         Rule::comma => "`,`",
         Rule::arrow => "`->`",
         Rule::number | Rule::unsigned | Rule::minus => "a number",
-        Rule::int => "a size (a whole number)",
+        Rule::shape => "a shape such as `784` or `1x28x28`",
         Rule::EOI => "end of input",
         Rule::file
         | Rule::next_item
@@ -459,10 +497,13 @@ fn describe_rule(rule: Rule) -> Option<&'static str> {
 fn help_for(found: &str, expected: &[Rule]) -> Option<String> {
     let wants_number = expected
         .iter()
-        .any(|r| matches!(r, Rule::number | Rule::unsigned | Rule::int));
+        .any(|r| matches!(r, Rule::number | Rule::unsigned | Rule::shape));
     if wants_number && found.starts_with(|c: char| c.is_ascii_digit() || c == '.') {
-        if expected.contains(&Rule::int) && !expected.contains(&Rule::number) {
-            return Some("sizes are whole numbers written with digits only, e.g. `784`".to_owned());
+        if expected.contains(&Rule::shape) && !expected.contains(&Rule::number) {
+            return Some(
+                "shapes are whole numbers joined by `x` with no spaces, e.g. `784` or `1x28x28`"
+                    .to_owned(),
+            );
         }
         if found.contains('_') {
             return Some(format!(
@@ -484,7 +525,7 @@ fn help_for(found: &str, expected: &[Rule]) -> Option<String> {
     let wants_name = expected.iter().any(|r| {
         matches!(
             r,
-            Rule::network_name | Rule::layer_name | Rule::activation_name
+            Rule::network_name | Rule::layer_name | Rule::activation_name | Rule::kind_name
         )
     });
     if wants_name && is_keyword(found) {
@@ -498,6 +539,17 @@ fn help_for(found: &str, expected: &[Rule]) -> Option<String> {
 /// A hint for a keyword used as a layer name (`layer input: affine ...`), which the
 /// grammar reads as a layer kind followed by a stray `:`.
 fn keyword_as_layer_name(source: &str, position: usize) -> Option<Ident> {
+    // The error stands at the `:` (`layer act: ...`, the keyword read as something
+    // else) or at the keyword itself (`layer input: ...`).
+    let word_len = source[position..]
+        .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+        .unwrap_or(source.len() - position);
+    let after_word = source[position + word_len..].trim_start_matches([' ', '\t', '\r', '\n']);
+    let position = if word_len > 0 && after_word.starts_with(':') {
+        source.len() - after_word.len()
+    } else {
+        position
+    };
     if !source[position..].starts_with(':') {
         return None;
     }
@@ -519,7 +571,7 @@ fn keyword_as_layer_name(source: &str, position: usize) -> Option<Ident> {
 fn is_keyword(word: &str) -> bool {
     matches!(
         word,
-        "network" | "input" | "layer" | "affine" | "act" | "weight" | "bias" | "f32" | "f64"
+        "network" | "input" | "layer" | "act" | "weight" | "bias" | "loss" | "f32" | "f64"
     )
 }
 
@@ -538,12 +590,14 @@ mod tests {
             "network",
             "input",
             "layer",
-            "affine",
             "act",
             "weight",
             "bias",
+            "loss",
             "f32",
             "f64",
+            "affine",
+            "conv",
             "inputs",
             "layer1",
             "affine_out",

@@ -3,7 +3,7 @@
 
 use std::fmt::Write as _;
 
-use crate::ir::{Network, Program};
+use crate::ir::{Layer, Network, Op, Program};
 
 /// Renders the summary table of every network of `program`.
 ///
@@ -52,15 +52,22 @@ fn render_network(network: &Network, out: &mut String) {
         rows.push([
             (i + 1).to_string(),
             layer.name.clone().unwrap_or_else(|| "-".to_owned()),
-            layer.kind.name().to_owned(),
-            format!("{} -> {}", layer.inputs, layer.outputs),
-            layer.activation.to_string(),
+            kind(layer),
+            format!("{} -> {}", layer.input, layer.output),
+            if layer.op.takes_activation() {
+                layer.activation.to_string()
+            } else {
+                "-".to_owned()
+            },
             thousands(layer.parameter_count()),
             thousands(layer.multiply_adds()),
-            if layer.params.is_some() {
+            if layer.tensors.is_empty() {
+                "-".to_owned()
+            } else if layer.has_inline_parameters() {
                 "inline".to_owned()
             } else {
-                format!("{}, {}", layer.weight_tensor, layer.bias_tensor)
+                let names: Vec<&str> = layer.tensors.iter().map(|t| t.name.as_str()).collect();
+                names.join(", ")
             },
         ]);
     }
@@ -94,6 +101,37 @@ fn render_network(network: &Network, out: &mut String) {
         }
         out.push_str(line.trim_end());
         out.push('\n');
+    }
+}
+
+/// The kind with its options as written in the language: `conv kernel 5`,
+/// `maxpool size 2 stride 1`.
+pub(crate) fn kind(layer: &Layer) -> String {
+    use crate::check::pair;
+    match layer.op {
+        Op::Affine { .. } | Op::Flatten => layer.op.name().to_owned(),
+        Op::Conv2d {
+            kernel,
+            stride,
+            pad,
+            ..
+        } => {
+            let mut text = format!("conv kernel {}", pair(kernel));
+            if stride != [1, 1] {
+                text += &format!(" stride {}", pair(stride));
+            }
+            if pad != [0, 0] {
+                text += &format!(" pad {}", pair(pad));
+            }
+            text
+        }
+        Op::MaxPool { size, stride } => {
+            let mut text = format!("maxpool size {}", pair(size));
+            if stride != size {
+                text += &format!(" stride {}", pair(stride));
+            }
+            text
+        }
     }
 }
 

@@ -13,7 +13,7 @@
 use std::iter;
 
 use nn_dsl::diag::human::{self, Style};
-use nn_dsl::ir::{Activation, DType, LayerKind, Program, Scalar, Values};
+use nn_dsl::ir::{Activation, DType, Op, Program, Scalar, Shape, Values};
 use nn_dsl::{Code, Diagnostic, SourceFile, Span};
 use proptest::collection::vec;
 use proptest::option;
@@ -675,13 +675,16 @@ proptest! {
         let dtype = spec.dtype();
         prop_assert_eq!(&network.name, &spec.name);
         prop_assert_eq!(network.dtype, dtype);
-        prop_assert_eq!(network.input, spec.layers[0].inputs);
-        prop_assert_eq!(network.output, spec.layers.last().expect("a layer").outputs);
+        prop_assert_eq!(&network.input, &Shape(vec![spec.layers[0].inputs]));
+        prop_assert_eq!(&network.output, &Shape(vec![spec.layers.last().expect("a layer").outputs]));
         prop_assert_eq!(network.layers.len(), spec.layers.len());
         for (k, (layer, want)) in network.layers.iter().zip(&spec.layers).enumerate() {
-            prop_assert_eq!(layer.kind, LayerKind::Affine);
+            prop_assert_eq!(layer.op, Op::Affine { outputs: want.outputs });
             prop_assert_eq!(&layer.name, &want.name);
-            prop_assert_eq!((layer.inputs, layer.outputs), (want.inputs, want.outputs));
+            prop_assert_eq!(
+                (&layer.input, &layer.output),
+                (&Shape(vec![want.inputs]), &Shape(vec![want.outputs]))
+            );
             let activation = match &want.act {
                 None => Activation::Identity,
                 Some(Act::Leaky(slope)) => Activation::LeakyRelu(scalar(slope, dtype)),
@@ -700,15 +703,17 @@ proptest! {
                 Some(name) => (format!("{name}.weight"), format!("{name}.bias")),
                 None => (format!("W{}", k + 1), format!("b{}", k + 1)),
             };
-            prop_assert_eq!(&layer.weight_tensor, &weight);
-            prop_assert_eq!(&layer.bias_tensor, &bias);
-            match (&layer.params, &want.params) {
-                (None, None) => {}
-                (Some(got), Some((rows, bias))) => {
-                    prop_assert_eq!(&got.weight, &values(rows.iter().flatten(), dtype));
-                    prop_assert_eq!(&got.bias, &values(bias, dtype));
+            prop_assert_eq!(&layer.tensors[0].name, &weight);
+            prop_assert_eq!(&layer.tensors[1].name, &bias);
+            prop_assert_eq!(&layer.tensors[0].shape, &vec![want.inputs, want.outputs]);
+            prop_assert_eq!(&layer.tensors[1].shape, &vec![want.outputs]);
+            match (&layer.tensors[0].values, &layer.tensors[1].values, &want.params) {
+                (None, None, None) => {}
+                (Some(got_weight), Some(got_bias), Some((rows, bias))) => {
+                    prop_assert_eq!(got_weight, &values(rows.iter().flatten(), dtype));
+                    prop_assert_eq!(got_bias, &values(bias, dtype));
                 }
-                (got, _) => prop_assert!(false, "params {got:?}, expected {:?}", want.params),
+                (got, _, _) => prop_assert!(false, "params {got:?}, expected {:?}", want.params),
             }
         }
     }

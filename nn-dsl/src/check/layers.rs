@@ -1,41 +1,15 @@
-//! Layer kinds and activations: names the language knows, with a suggestion for a
-//! misspelt one (E005), the right number of arguments (E005), and `softmax` only on the
-//! last layer (W001).
+//! Activations: names the language knows, with a suggestion for a misspelt one (E005),
+//! the right number of arguments (E005), none on a kind that takes none (E005), and
+//! `softmax` only on the last layer (W001).
 
 use crate::ast;
 use crate::diag::{Code, Diagnostic};
-use crate::ir::{Activation, DType, LayerKind};
+use crate::ir::{Activation, DType, Op};
 
+use super::kinds::list;
 use super::params::check_number;
 use super::suggest;
 use crate::diag::count;
-
-/// The layer kind named by `name`, or `None` after reporting E005.
-pub(super) fn check_kind(
-    name: &ast::Ident,
-    diagnostics: &mut Vec<Diagnostic>,
-) -> Option<LayerKind> {
-    if let Some(&(kind, _)) = LayerKind::ALL.iter().find(|(_, n)| *n == name.text) {
-        return Some(kind);
-    }
-    let known: Vec<&str> = LayerKind::ALL.iter().map(|(_, n)| *n).collect();
-    let help =
-        match suggest::kind_alias(&name.text).or_else(|| suggest::closest(&name.text, &known)) {
-            Some(suggestion) => format!("did you mean `{suggestion}`?"),
-            None if known.len() == 1 => format!("the only layer kind is {}", list(&known)),
-            None => format!("the known layer kinds are {}", list(&known)),
-        };
-    diagnostics.push(
-        Diagnostic::new(
-            Code::E005,
-            format!("unknown layer kind `{}`", name.text),
-            name.span,
-        )
-        .with_span_label("unknown layer kind")
-        .with_help(help),
-    );
-    None
-}
 
 /// The activation of a layer (`identity` when it has no `act`), or `None` after
 /// reporting E005 (or E009 for a slope that is not finite).
@@ -140,14 +114,29 @@ pub(super) fn check_softmax_placement(
     }
 }
 
-/// `` `a`, `b` and `c` ``
-fn list(names: &[&str]) -> String {
-    match names {
-        [] => String::new(),
-        [one] => format!("`{one}`"),
-        [init @ .., last] => {
-            let init: Vec<String> = init.iter().map(|n| format!("`{n}`")).collect();
-            format!("{} and `{last}`", init.join(", "))
-        }
+/// Reports an activation on a kind that takes none (E005); `false` then.
+pub(super) fn check_takes_activation(
+    op: &Op,
+    activation: Option<&ast::Activation>,
+    diagnostics: &mut Vec<Diagnostic>,
+) -> bool {
+    let Some(activation) = activation else {
+        return true;
+    };
+    if op.takes_activation() {
+        return true;
     }
+    diagnostics.push(
+        Diagnostic::new(
+            Code::E005,
+            format!("a `{}` layer takes no activation", op.name()),
+            activation.span,
+        )
+        .with_span_label("not applied by this kind")
+        .with_help(format!(
+            "remove `act {}`; put the activation on the layer before it",
+            activation.name.text
+        )),
+    );
+    false
 }

@@ -2,9 +2,9 @@
 //! `[IN, OUT]` and `bias` of `[OUT]` (E006), and all of a network's layers with inline
 //! parameters or none (E007).
 
-use crate::ast;
+use crate::ast::{self, TensorItems};
 use crate::diag::{Code, Diagnostic};
-use crate::ir::{DType, Params, Scalar, Values};
+use crate::ir::{DType, Op, Scalar, Shape, Values};
 use crate::span::Span;
 
 use crate::diag::count;
@@ -58,25 +58,51 @@ pub(super) fn check_number(
     scalar
 }
 
-/// The typed inline parameters of `layer`: `Some(None)` when it has none, `None` after
-/// reporting an error. Shapes are checked only when the layer's sizes are valid.
+/// The typed inline parameters of `layer` (weight, then bias): `Some(None)` when it has
+/// none, `None` after reporting an error. Shapes are checked against `op`'s tensors
+/// when the op and the layer's input are known.
 pub(super) fn check_params(
     layer: &ast::Layer,
-    shape: Option<(usize, usize)>,
+    op: Option<(&Op, &Shape)>,
     dtype: DType,
     diagnostics: &mut Vec<Diagnostic>,
-) -> Option<Option<Params>> {
+) -> Option<Option<[Values; 2]>> {
     let Some(params) = &layer.params else {
         return Some(None);
     };
-    let weight_numbers = params.weight.rows.iter().flat_map(|row| &row.numbers);
-    let weight = values(weight_numbers, dtype, diagnostics);
-    let bias = values(&params.bias.numbers, dtype, diagnostics);
-    let (inputs, outputs) = shape?;
-    let shapes_ok = check_weight_shape(&params.weight, &layer.kind, inputs, outputs, diagnostics)
-        & check_bias_shape(&params.bias, &layer.kind, outputs, diagnostics);
+    let weight = values(params.weight.numbers(), dtype, diagnostics);
+    let bias = values(params.bias.numbers(), dtype, diagnostics);
+    let (op, input) = op?;
+    let kind = &layer.kind;
+    let shapes_ok = match *op {
+        Op::Affine { outputs } => {
+            check_affine_weight(&params.weight, kind, input.len(), outputs, diagnostics)
+                & check_bias(&params.bias, kind, outputs, "output", diagnostics)
+        }
+        Op::Conv2d { filters, .. } => {
+            let tensors = op.tensor_shapes(input);
+            check_conv_weight(&params.weight, kind, &tensors[0], diagnostics)
+                & check_bias(&params.bias, kind, filters, "filter", diagnostics)
+        }
+        Op::MaxPool { .. } | Op::Flatten => {
+            diagnostics.push(
+                Diagnostic::new(
+                    Code::E006,
+                    format!("a `{}` layer has no parameters", op.name()),
+                    params.span,
+                )
+                .with_span_label("inline parameters")
+                .with_label(
+                    kind.name.span,
+                    format!("`{}` has no weight or bias", op.name()),
+                )
+                .with_help("remove the `{ weight ... bias ... }` block"),
+            );
+            false
+        }
+    };
     match (weight, bias, shapes_ok) {
-        (Some(weight), Some(bias), true) => Some(Some(Params { weight, bias })),
+        (Some(weight), Some(bias), true) => Some(Some([weight, bias])),
         _ => None,
     }
 }
@@ -103,22 +129,46 @@ fn values<'a>(
 
 /// Checks that `weight` is `inputs` rows of `outputs` numbers; reports a transposed
 /// matrix as one error, otherwise the row count and each bad row.
-fn check_weight_shape(
-    weight: &ast::Matrix,
+fn check_affine_weight(
+    weight: &ast::Tensor,
     kind: &ast::Kind,
     inputs: usize,
     outputs: usize,
     diagnostics: &mut Vec<Diagnostic>,
 ) -> bool {
-    let rows = weight.rows.len();
-    let row_ok = |row: &ast::Vector| row.numbers.len() == outputs;
-    if rows == inputs && weight.rows.iter().all(row_ok) {
+    // A matrix is brackets of rows of numbers; anything else is reported by its shape.
+    let rows: Option<Vec<&Vec<ast::Number>>> = match &weight.items {
+        TensorItems::Tensors(rows) => rows
+            .iter()
+            .map(|row| match &row.items {
+                TensorItems::Numbers(numbers) => Some(numbers),
+                TensorItems::Tensors(_) => None,
+            })
+            .collect(),
+        TensorItems::Numbers(_) => None,
+    };
+    let Some(row_numbers) = rows else {
+        return check_tensor_shape(
+            weight,
+            "weight",
+            kind,
+            &[inputs, outputs],
+            "IN rows of OUT numbers",
+            diagnostics,
+        );
+    };
+    let row_tensors: &[ast::Tensor] = match &weight.items {
+        TensorItems::Tensors(rows) => rows,
+        TensorItems::Numbers(_) => &[],
+    };
+    let rows = row_numbers.len();
+    let row_ok = |row: &ast::Tensor| row.numbers().len() == outputs;
+    if rows == inputs && row_tensors.iter().all(row_ok) {
         return true;
     }
-    let layer_sizes = kind.inputs.span.to(kind.outputs.span);
-    let transposed = rows == outputs
-        && inputs != outputs
-        && weight.rows.iter().all(|r| r.numbers.len() == inputs);
+    let layer_sizes = kind.input.span.to(kind.output.span);
+    let transposed =
+        rows == outputs && inputs != outputs && row_numbers.iter().all(|r| r.len() == inputs);
     if transposed {
         diagnostics.push(
             Diagnostic::new(
@@ -149,7 +199,7 @@ fn check_weight_shape(
                 weight.span,
             )
             .with_span_label(count(rows, "row"))
-            .with_label(kind.inputs.span, count(inputs, "input"))
+            .with_label(kind.input.span, count(inputs, "input"))
             .with_help(format!(
                 "write one row per input: {} of {}",
                 count(inputs, "row"),
@@ -157,8 +207,8 @@ fn check_weight_shape(
             )),
         );
     }
-    for (i, row) in weight.rows.iter().enumerate().filter(|(_, r)| !row_ok(r)) {
-        let found = row.numbers.len();
+    for (i, row) in row_tensors.iter().enumerate().filter(|(_, r)| !row_ok(r)) {
+        let found = row.numbers().len();
         diagnostics.push(
             Diagnostic::new(
                 Code::E006,
@@ -171,7 +221,7 @@ fn check_weight_shape(
                 row.span,
             )
             .with_span_label(count(found, "number"))
-            .with_label(kind.outputs.span, count(outputs, "output"))
+            .with_label(kind.output.span, count(outputs, "output"))
             .with_help(format!(
                 "each row holds one weight per output: {}",
                 count(outputs, "number")
@@ -181,14 +231,28 @@ fn check_weight_shape(
     false
 }
 
-fn check_bias_shape(
-    bias: &ast::Vector,
+/// Checks that `bias` is a list of `expected` numbers, one per `per` (output or filter).
+fn check_bias(
+    bias: &ast::Tensor,
     kind: &ast::Kind,
-    outputs: usize,
+    expected: usize,
+    per: &str,
     diagnostics: &mut Vec<Diagnostic>,
 ) -> bool {
-    let found = bias.numbers.len();
-    if found == outputs {
+    let found = match &bias.items {
+        TensorItems::Numbers(numbers) => numbers.len(),
+        TensorItems::Tensors(_) => {
+            return check_tensor_shape(
+                bias,
+                "bias",
+                kind,
+                &[expected],
+                "a list of numbers",
+                diagnostics,
+            );
+        }
+    };
+    if found == expected {
         return true;
     }
     diagnostics.push(
@@ -197,27 +261,137 @@ fn check_bias_shape(
             format!(
                 "`bias` has {} but this layer has {}",
                 count(found, "number"),
-                count(outputs, "output")
+                count(expected, per)
             ),
             bias.span,
         )
         .with_span_label(count(found, "number"))
-        .with_label(kind.outputs.span, count(outputs, "output"))
+        .with_label(kind.output.span, count(expected, per))
         .with_help(format!(
-            "write one bias per output: {}",
-            count(outputs, "number")
+            "write one bias per {per}: {}",
+            count(expected, "number")
         )),
     );
     false
 }
 
+/// Checks that a conv layer's `weight` has the shape `[F, C, Kh, Kw]`.
+fn check_conv_weight(
+    weight: &ast::Tensor,
+    kind: &ast::Kind,
+    expected: &[usize],
+    diagnostics: &mut Vec<Diagnostic>,
+) -> bool {
+    check_tensor_shape(
+        weight,
+        "weight",
+        kind,
+        expected,
+        "one [channels, kernel height, kernel width] block per filter (the OIHW layout of the book \
+         and PyTorch)",
+        diagnostics,
+    )
+}
+
+/// Checks that `tensor` is rectangular and of shape `expected`; reports the first
+/// ragged place or the shape found (E006).
+fn check_tensor_shape(
+    tensor: &ast::Tensor,
+    what: &str,
+    kind: &ast::Kind,
+    expected: &[usize],
+    layout: &str,
+    diagnostics: &mut Vec<Diagnostic>,
+) -> bool {
+    let expected_text = format!("{expected:?}");
+    match nested_shape(tensor) {
+        Ok(found) if found == expected => true,
+        Ok(found) => {
+            diagnostics.push(
+                Diagnostic::new(
+                    Code::E006,
+                    format!("`{what}` has shape {found:?} but this layer needs {expected_text}"),
+                    tensor.span,
+                )
+                .with_span_label(format!("shape {found:?}"))
+                .with_label(
+                    kind.input.span.to(kind.output.span),
+                    format!("needs {expected_text}"),
+                )
+                .with_help(format!("write `{what}` as {layout}: shape {expected_text}")),
+            );
+            false
+        }
+        Err(Ragged { part, found, first }) => {
+            diagnostics.push(
+                Diagnostic::new(
+                    Code::E006,
+                    format!("`{what}` is not rectangular: this part has shape {found:?} but the first one has {first:?}"),
+                    part.span,
+                )
+                .with_span_label(format!("shape {found:?}"))
+                .with_help(format!("write `{what}` as {layout}: shape {expected_text}")),
+            );
+            false
+        }
+    }
+}
+
+/// A part of a tensor whose shape differs from its first sibling's.
+struct Ragged<'a> {
+    part: &'a ast::Tensor,
+    found: Vec<usize>,
+    first: Vec<usize>,
+}
+
+/// The shape of a rectangular nested tensor (`[[1, 2], [3, 4]]` is `[2, 2]`).
+fn nested_shape(tensor: &ast::Tensor) -> Result<Vec<usize>, Ragged<'_>> {
+    match &tensor.items {
+        TensorItems::Numbers(numbers) => Ok(vec![numbers.len()]),
+        TensorItems::Tensors(parts) => {
+            let mut first: Option<Vec<usize>> = None;
+            for part in parts {
+                let shape = nested_shape(part)?;
+                match &first {
+                    None => first = Some(shape),
+                    Some(first) if *first != shape => {
+                        return Err(Ragged {
+                            part,
+                            found: shape,
+                            first: first.clone(),
+                        });
+                    }
+                    Some(_) => {}
+                }
+            }
+            let mut shape = vec![parts.len()];
+            shape.extend(first.unwrap_or_default());
+            Ok(shape)
+        }
+    }
+}
+
 /// Reports a network whose layers mix inline parameters and none (E007): parameters
 /// come either all from the source or all from a file.
-pub(super) fn check_consistency(network: &ast::Network, diagnostics: &mut Vec<Diagnostic>) {
+/// Only layers whose kind has parameters count (`ops[i]`, `None` for an unknown kind).
+pub(super) fn check_consistency(
+    network: &ast::Network,
+    ops: &[Option<Op>],
+    diagnostics: &mut Vec<Diagnostic>,
+) {
     let (with, without): (Vec<&ast::Layer>, Vec<&ast::Layer>) = network
         .layers
         .iter()
+        .zip(ops)
+        .filter(|(_, op)| op.is_some_and(|op| op.has_parameters()))
+        .map(|(layer, _)| layer)
         .partition(|layer| layer.params.is_some());
+    let counted = with.len() + without.len();
+    let of_layers = if counted == network.layers.len() {
+        format!("{counted} layers")
+    } else {
+        format!("{counted} layers with parameters")
+    };
     let (Some(first_with), Some(first_without)) = (with.first(), without.first()) else {
         return;
     };
@@ -226,9 +400,8 @@ pub(super) fn check_consistency(network: &ast::Network, diagnostics: &mut Vec<Di
     let mut diagnostic = Diagnostic::new(
         Code::E007,
         format!(
-            "{} of the {} layers of `{}` {} inline parameters and {} {} not",
+            "{} of the {of_layers} of `{}` {} inline parameters and {} {} not",
             with.len(),
-            network.layers.len(),
             network.name.text,
             if with.len() == 1 { "has" } else { "have" },
             without.len(),

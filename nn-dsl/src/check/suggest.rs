@@ -18,6 +18,25 @@ pub(crate) fn closest<'a>(word: &str, candidates: &[&'a str]) -> Option<&'a str>
 pub(crate) fn kind_alias(word: &str) -> Option<&'static str> {
     match word.to_ascii_lowercase().as_str() {
         "linear" | "dense" | "fc" | "fully_connected" | "gemm" | "matmul" => Some("affine"),
+        "conv2d" | "convolution" | "convolution2d" | "conv_2d" => Some("conv"),
+        "maxpool2d" | "max_pool" | "max_pool2d" | "maxpooling2d" | "pool" | "pooling" => {
+            Some("maxpool")
+        }
+        "reshape" | "flat" | "view" => Some("flatten"),
+        _ => None,
+    }
+}
+
+/// The option of a `kind` layer that other frameworks call `word` (`padding` for
+/// `pad`; `kernel_size` for a pooling layer's `size`).
+pub(crate) fn option_alias(kind: &str, word: &str) -> Option<&'static str> {
+    match (kind, word.to_ascii_lowercase().as_str()) {
+        ("conv", "kernel_size" | "filter" | "filter_size" | "k" | "ksize") => Some("kernel"),
+        ("conv", "padding") => Some("pad"),
+        ("conv" | "maxpool", "strides" | "step") => Some("stride"),
+        ("maxpool", "kernel" | "kernel_size" | "pool" | "pool_size" | "window" | "k") => {
+            Some("size")
+        }
         _ => None,
     }
 }
@@ -61,6 +80,11 @@ mod tests {
     fn knows_other_frameworks_names() {
         assert_eq!(kind_alias("Linear"), Some("affine"));
         assert_eq!(activation_alias("logistic"), Some("sigmoid"));
-        assert_eq!(kind_alias("conv2d"), None);
+        assert_eq!(kind_alias("Conv2d"), Some("conv"));
+        assert_eq!(kind_alias("MaxPool2d"), Some("maxpool"));
+        assert_eq!(kind_alias("lstm"), None);
+        assert_eq!(option_alias("maxpool", "kernel"), Some("size"));
+        assert_eq!(option_alias("conv", "padding"), Some("pad"));
+        assert_eq!(option_alias("affine", "padding"), None);
     }
 }

@@ -42,16 +42,28 @@ fn emit_stand_in(network: &ast::Network, spans: SpanMap<'_>) -> TokenStream {
     }
     let name = proc_macro2::Ident::new(&network.name.text, spans(network.name.span));
     let elem = elem_type(check::dtype(network));
-    let size = |int: &ast::Int| check::size_value(int).ok();
+    let size = |shape: &ast::Shape| {
+        let dims: Option<Vec<usize>> = shape
+            .dims
+            .iter()
+            .map(|d| {
+                d.text
+                    .parse::<usize>()
+                    .ok()
+                    .filter(|&n| n > 0 && n as u64 <= check::MAX_SIZE)
+            })
+            .collect();
+        dims.map(|d| d.iter().product::<usize>())
+    };
     let input = network
         .layers
         .first()
-        .and_then(|l| size(&l.kind.inputs))
+        .and_then(|l| size(&l.kind.input))
         .map(size_literal);
     let output = network
         .layers
         .last()
-        .and_then(|l| size(&l.kind.outputs))
+        .and_then(|l| size(&l.kind.output))
         .map(size_literal);
     let unreachable = quote!(::core::unimplemented!("the network definition has errors"));
 

@@ -14,7 +14,7 @@ use crate::summary::thousands;
 pub fn emit_network(network: &Network, spans: SpanMap<'_>) -> TokenStream {
     let name = Ident::new(&network.name, spans(network.name_span));
     let elem = elem_type(network.dtype);
-    let (input, output) = (size(network.input), size(network.output));
+    let (input, output) = (size(network.input.len()), size(network.output.len()));
     let fields: Vec<Ident> = network
         .layers
         .iter()
@@ -22,18 +22,18 @@ pub fn emit_network(network: &Network, spans: SpanMap<'_>) -> TokenStream {
         .map(|(i, l)| field_name(i, l, spans))
         .collect();
     let field_types = network.layers.iter().map(|layer| {
-        let (i, o) = (size(layer.inputs), size(layer.outputs));
+        let (i, o) = (size(layer.input.len()), size(layer.output.len()));
         quote!(::nn_runtime::Affine<#elem, #i, #o>)
     });
     let field_docs = network.layers.iter().enumerate().map(|(i, layer)| {
         format!(
             " Layer {}: affine {} -> {}, {} (parameters `{}`, `{}`).",
             i + 1,
-            layer.inputs,
-            layer.outputs,
+            layer.input,
+            layer.output,
             layer.activation,
-            layer.weight_tensor,
-            layer.bias_tensor
+            layer.tensors[0].name,
+            layer.tensors[1].name
         )
     });
     let activations: Vec<TokenStream> = network
@@ -68,8 +68,8 @@ pub fn emit_network(network: &Network, spans: SpanMap<'_>) -> TokenStream {
             }
         }
     };
-    let weight_names = network.layers.iter().map(|l| &l.weight_tensor);
-    let bias_names = network.layers.iter().map(|l| &l.bias_tensor);
+    let weight_names = network.layers.iter().map(|l| &l.tensors[0].name);
+    let bias_names = network.layers.iter().map(|l| &l.tensors[1].name);
     let forward = emit_forward(&fields);
     let forward_batch = emit_forward_batch(&fields);
     let parameters = size(usize::try_from(network.parameter_count()).unwrap_or(usize::MAX));
@@ -166,7 +166,11 @@ pub fn emit_network(network: &Network, spans: SpanMap<'_>) -> TokenStream {
 /// `new()`, when every layer has inline parameters: the literals are `'static`
 /// (constant promotion), so even a large matrix is never built on the stack.
 fn emit_new(network: &Network, fields: &[Ident], activations: &[TokenStream]) -> TokenStream {
-    let Some(params): Option<Vec<_>> = network.layers.iter().map(|l| l.params.as_ref()).collect()
+    let Some(params): Option<Vec<_>> = network
+        .layers
+        .iter()
+        .map(|l| Some((l.tensors[0].values.as_ref()?, l.tensors[1].values.as_ref()?)))
+        .collect()
     else {
         return TokenStream::new();
     };
@@ -174,8 +178,8 @@ fn emit_new(network: &Network, fields: &[Ident], activations: &[TokenStream]) ->
         .layers
         .iter()
         .zip(&params)
-        .map(|(layer, p)| literal::matrix(&p.weight, layer.outputs));
-    let biases = params.iter().map(|p| literal::vector(&p.bias));
+        .map(|(layer, p)| literal::matrix(p.0, layer.output.len()));
+    let biases = params.iter().map(|p| literal::vector(p.1));
     quote! {
         /// The network with the parameters written in its definition.
         pub fn new() -> Self {
@@ -269,13 +273,13 @@ fn struct_doc(network: &Network) -> Vec<String> {
             " | {} | `{}` | {} | {} -> {} | {} | {} | `{}`, `{}` |",
             i + 1,
             field_name(i, layer, &super::call_site),
-            layer.kind.name(),
-            layer.inputs,
-            layer.outputs,
+            layer.op.name(),
+            layer.input,
+            layer.output,
             layer.activation,
             thousands(layer.parameter_count()),
-            layer.weight_tensor,
-            layer.bias_tensor,
+            layer.tensors[0].name,
+            layer.tensors[1].name,
         ));
     }
     lines.push(format!(
