@@ -2,9 +2,11 @@
 
 use std::fmt;
 
-use ndarray::{Array2, ArrayView2, ShapeBuilder};
+use ndarray::{Array2, ArrayView2, CowArray, Ix2, ShapeBuilder};
 
-use crate::{Activation, Float, InitRng, LoadError, ShapeError, Tensors, batch, simd};
+use crate::batch::{self, RowCost};
+use crate::layer::{self, Layer};
+use crate::{Activation, Float, InitRng, LoadError, ShapeError, Tensors, simd};
 
 /// An affine layer `y = act(x·W + b)` from `IN` inputs to `OUT` outputs.
 ///
@@ -239,8 +241,7 @@ impl<T: Float, const IN: usize, const OUT: usize> Affine<T, IN, OUT> {
     /// each row of `W` between them and skips the inputs that are 0 in all four;
     /// elsewhere the product goes through the `gemm` crate (AVX2 kernels chosen at run
     /// time). Either way the bias and the activation are applied while the rows are in
-    /// cache, and a big batch is cut into blocks of rows that rayon's threads share (see
-    /// [`batch::forward_in_blocks`]). A batch of another width than `IN` is a
+    /// cache, and a big batch is cut into blocks of rows that rayon's threads share. A batch of another width than `IN` is a
     /// [`ShapeError`].
     ///
     /// ```
@@ -253,9 +254,11 @@ impl<T: Float, const IN: usize, const OUT: usize> Affine<T, IN, OUT> {
     /// # Ok::<(), nn_runtime::ShapeError>(())
     /// ```
     pub fn forward_batch(&self, x: ArrayView2<'_, T>) -> Result<Array2<T>, ShapeError> {
-        batch::forward_in_blocks(x, IN, OUT, IN * OUT, |x, out| {
-            self.forward_rows_into(x, out)
-        })
+        let cost = RowCost {
+            multiply_adds: IN * OUT,
+            widest: IN.max(OUT),
+        };
+        batch::run(x, IN, OUT, cost, |x, out| self.forward_rows_into(x, out))
     }
 
     /// A batch on the calling thread alone: as [`forward_batch`](Self::forward_batch)
@@ -268,6 +271,8 @@ impl<T: Float, const IN: usize, const OUT: usize> Affine<T, IN, OUT> {
     /// assert_eq!(layer.forward_rows(array![[1., 1.], [0., 1.]].view())?, array![[1.], [0.]]);
     /// # Ok::<(), nn_runtime::ShapeError>(())
     /// ```
+    // Used by code generated before the Layer trait; removed when codegen moves to __private.
+    #[doc(hidden)]
     pub fn forward_rows(&self, x: ArrayView2<'_, T>) -> Result<Array2<T>, ShapeError> {
         let mut y = Array2::zeros((x.nrows(), OUT));
         let out = y
@@ -292,6 +297,8 @@ impl<T: Float, const IN: usize, const OUT: usize> Affine<T, IN, OUT> {
     /// assert!(layer.forward_rows_into(array![[1., 1.]].view(), &mut out).is_err());
     /// # Ok::<(), nn_runtime::ShapeError>(())
     /// ```
+    // Used by code generated before the Layer trait; removed when codegen moves to __private.
+    #[doc(hidden)]
     pub fn forward_rows_into(&self, x: ArrayView2<'_, T>, out: &mut [T]) -> Result<(), ShapeError> {
         if x.ncols() != IN {
             return Err(ShapeError::input_width(IN, x.ncols()));
@@ -369,6 +376,42 @@ impl<T: Float, const IN: usize, const OUT: usize> Affine<T, IN, OUT> {
     /// The activation.
     pub fn activation(&self) -> Activation<T> {
         self.activation
+    }
+}
+
+impl<T: Float, const IN: usize, const OUT: usize> Layer for Affine<T, IN, OUT> {
+    type Elem = T;
+    type Config = Activation<T>;
+    const INPUT: usize = IN;
+    const OUTPUT: usize = OUT;
+
+    fn zeros(activation: Activation<T>) -> Self {
+        Self::zeros(activation)
+    }
+
+    fn random(activation: Activation<T>, rng: &mut InitRng) -> Self {
+        Self::random(rng, activation)
+    }
+
+    fn load(
+        activation: Activation<T>,
+        tensors: &mut Tensors,
+        names: &[&str],
+    ) -> Result<Self, LoadError> {
+        let (weight, bias) = layer::weight_and_bias(names, "affine");
+        Self::load(tensors, weight, bias, activation)
+    }
+
+    fn multiply_adds(&self) -> usize {
+        IN * OUT
+    }
+
+    fn forward_rows<'a>(&self, x: ArrayView2<'a, T>) -> Result<CowArray<'a, T, Ix2>, ShapeError> {
+        Affine::forward_rows(self, x).map(CowArray::from)
+    }
+
+    fn forward_rows_into(&self, x: ArrayView2<'_, T>, out: &mut [T]) -> Result<(), ShapeError> {
+        Affine::forward_rows_into(self, x, out)
     }
 }
 

@@ -3,10 +3,10 @@
 //! A network's `forward_batch` could run each layer over the whole batch in turn, but
 //! then every intermediate result is as big as the batch (4 MB for MNIST's second layer
 //! at 10,000 images: fresh pages, and out of cache by the time the next layer reads
-//! it), and each layer forks and joins its own threads. [`forward_in_blocks`] instead
-//! gives each thread blocks of rows that it takes through every layer while they are in
-//! cache; only the output is as big as the batch. The generated `forward_batch` and
-//! [`Affine::forward_batch`](crate::Affine::forward_batch) both run through it.
+//! it), and each layer forks and joins its own threads. [`run`] instead gives each
+//! thread blocks of rows that it takes through every layer while they are in cache;
+//! only the output is as big as the batch. Generated code reaches it as
+//! `nn_runtime::__private::forward_in_blocks`; the layers' own `forward_batch` use it too.
 
 use ndarray::{Array2, ArrayView2, s};
 use rayon::prelude::*;
@@ -22,36 +22,67 @@ pub const PARALLEL_WORK: usize = 1 << 21;
 /// which stays in a core's L2 cache and under glibc's threshold for fresh pages.
 pub const BLOCK_ROWS: usize = 256;
 
+/// The bytes of the widest intermediate result of a block, which bounds its rows: a
+/// convolution's output of 30×24×24 `f32` is 69 KB a sample, so 256 rows of it would be
+/// 17 MB, far out of cache; 256 KiB keeps a block of such rows in L2.
+pub const BLOCK_BYTES: usize = 256 * 1024;
+
+/// The fewest rows a block has (when the batch has that many): the intermediate
+/// results are allocated once per block, so not once per sample however wide they are.
+pub const MIN_BLOCK_ROWS: usize = 4;
+
+/// What a sample costs a network: the numbers that decide how a batch is split.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RowCost {
+    /// Multiply-adds per sample, all layers together: from [`PARALLEL_WORK`] in the
+    /// whole batch on, rayon's threads share the blocks.
+    pub multiply_adds: usize,
+    /// Values per sample of the widest result between layers (inputs and outputs
+    /// included): a block has at most [`BLOCK_BYTES`] of them, and at most
+    /// [`BLOCK_ROWS`] rows.
+    pub widest: usize,
+}
+
+impl RowCost {
+    /// The rows of a block of `T` for this cost: [`BLOCK_BYTES`] of the widest result,
+    /// between [`MIN_BLOCK_ROWS`] and [`BLOCK_ROWS`].
+    fn block_rows<T>(self) -> usize {
+        (BLOCK_BYTES / self.widest.max(1).saturating_mul(size_of::<T>()))
+            .clamp(MIN_BLOCK_ROWS, BLOCK_ROWS)
+    }
+}
+
 /// Runs `forward` over `x` (one sample per row, `inputs` wide) in blocks of rows and
 /// returns the `outputs`-wide results, row for row.
 ///
 /// `forward(block, out)` must write the results of `block` to `out`, row-major
-/// (`block.nrows() × outputs` values). `work_per_row` is a sample's multiply-adds (a
-/// network's parameter count is close enough); from [`PARALLEL_WORK`] multiply-adds in
-/// all, rayon's threads take blocks of at most [`BLOCK_ROWS`] rows each, otherwise the
-/// calling thread does. A width other than `inputs` is a [`ShapeError`], and so is the
-/// first error `forward` returns.
+/// (`block.nrows() × outputs` values). From [`PARALLEL_WORK`] multiply-adds in all (by
+/// `cost`), rayon's threads take the blocks, otherwise the calling thread does; a block
+/// has as many rows as [`RowCost`] allows. A width other than `inputs` is a
+/// [`ShapeError`], and so is the first error `forward` returns.
 ///
 /// ```
-/// use nn_runtime::{Activation, Affine, batch, ndarray::array};
+/// use nn_runtime::{Activation, Affine, ndarray::array};
+/// use nn_runtime::__private::{Layer, RowCost, forward_in_blocks};
 ///
 /// // XOR as the book builds it: NAND and OR, then AND.
 /// let gates = Affine::<f32, 2, 2>::from_static(&[[-0.5, 0.5], [-0.5, 0.5]], &[0.7, -0.2], Activation::Step);
 /// let and = Affine::<f32, 2, 1>::from_static(&[[0.5], [0.5]], &[-0.7], Activation::Step);
+/// let cost = RowCost { multiply_adds: 6, widest: 2 };
 /// let x = array![[0., 0.], [0., 1.], [1., 0.], [1., 1.]];
-/// let y = batch::forward_in_blocks(x.view(), 2, 1, 9, |x, out| {
-///     let h = gates.forward_rows(x)?;
-///     and.forward_rows_into(h.view(), out)
+/// let y = forward_in_blocks(x.view(), 2, 1, cost, |x, out| {
+///     let h = Layer::forward_rows(&gates, x)?;
+///     Layer::forward_rows_into(&and, h.view(), out)
 /// })?;
 /// assert_eq!(y, array![[0.], [1.], [1.], [0.]]);
-/// assert!(batch::forward_in_blocks(array![[1., 1., 1.]].view(), 2, 1, 9, |_, _| Ok(())).is_err());
+/// assert!(forward_in_blocks(array![[1., 1., 1.]].view(), 2, 1, cost, |_, _| Ok(())).is_err());
 /// # Ok::<(), nn_runtime::ShapeError>(())
 /// ```
-pub fn forward_in_blocks<T, F>(
+pub fn run<T, F>(
     x: ArrayView2<'_, T>,
     inputs: usize,
     outputs: usize,
-    work_per_row: usize,
+    cost: RowCost,
     forward: F,
 ) -> Result<Array2<T>, ShapeError>
 where
@@ -69,15 +100,16 @@ where
     let out = y
         .as_slice_mut()
         .expect("a new array is contiguous and row-major");
-    let parallel = rows.saturating_mul(work_per_row) >= PARALLEL_WORK;
+    let parallel = rows.saturating_mul(cost.multiply_adds) >= PARALLEL_WORK;
+    let most = cost.block_rows::<T>();
     // In parallel, at least one block per thread, and whole groups of 4 rows (the
     // batch kernels take 4 samples at a time).
     let block = if parallel {
         rows.div_ceil(rayon::current_num_threads())
             .next_multiple_of(4)
-            .min(BLOCK_ROWS)
+            .min(most)
     } else {
-        BLOCK_ROWS
+        most
     };
     let run = |(i, out): (usize, &mut [T])| {
         let start = i * block;
@@ -93,6 +125,28 @@ where
             .try_for_each(run)?;
     }
     Ok(y)
+}
+
+/// [`run`] with the cost given as multiply-adds per row and blocks of [`BLOCK_ROWS`]
+/// rows.
+// Used by code generated before the Layer trait; removed when codegen moves to __private.
+#[doc(hidden)]
+pub fn forward_in_blocks<T, F>(
+    x: ArrayView2<'_, T>,
+    inputs: usize,
+    outputs: usize,
+    work_per_row: usize,
+    forward: F,
+) -> Result<Array2<T>, ShapeError>
+where
+    T: Float,
+    F: Fn(ArrayView2<'_, T>, &mut [T]) -> Result<(), ShapeError> + Sync,
+{
+    let cost = RowCost {
+        multiply_adds: work_per_row,
+        widest: 1,
+    };
+    run(x, inputs, outputs, cost, forward)
 }
 
 #[cfg(test)]

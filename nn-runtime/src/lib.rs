@@ -53,15 +53,31 @@
 
 mod activation;
 mod affine;
+// Public only for code generated before the Layer trait (`batch::forward_in_blocks`);
+// removed when codegen moves to __private.
+#[doc(hidden)]
 pub mod batch;
+mod conv;
 mod error;
 mod exp;
+mod flatten;
 mod float;
 mod init;
 pub mod kernels;
+mod layer;
 mod load;
 mod network;
+mod pool;
 mod simd;
+
+/// What generated code calls and users do not: the [`Layer`](layer::Layer) trait every
+/// layer implements and the batch driver. Not part of the public API; it changes with
+/// the code generator.
+#[doc(hidden)]
+pub mod __private {
+    pub use crate::batch::{RowCost, run as forward_in_blocks};
+    pub use crate::layer::Layer;
+}
 
 pub use ndarray;
 /// Compiles a network definition into Rust: `network! { network Name { ... } }` or
@@ -85,8 +101,11 @@ pub use nn_macros::network;
 
 pub use activation::Activation;
 pub use affine::Affine;
+pub use conv::{Conv2d, Conv2dConfig};
 pub use error::{LoadError, ShapeError};
+pub use flatten::Flatten;
 pub use float::Float;
 pub use init::InitRng;
 pub use load::{Format, Tensors};
 pub use network::Network;
+pub use pool::{MaxPool2d, Pool2dConfig};

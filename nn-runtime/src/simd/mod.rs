@@ -86,6 +86,27 @@ macro_rules! dispatch {
     };
 }
 
+mod conv;
+mod pool;
+
+use conv::conv_body;
+pub(crate) use conv::{ConvGeometry, pack as pack_conv, unpack as unpack_conv};
+pub(crate) use pool::PoolGeometry;
+use pool::max_pool_body;
+
+dispatch! {
+    /// `y = b + W ⊛ x` for one sample (no activation), with the packed weights of
+    /// [`pack_conv`]; input rows that are all 0 are skipped with `skip_zeros`.
+    fn conv<T: Float;>(
+        g: &ConvGeometry, packed: &[T], bias: &[T], x: &[T], y: &mut [T], skip_zeros: bool
+    ) => conv_body
+}
+
+dispatch! {
+    /// Max pooling of one sample.
+    fn max_pool<T: Float;>(g: &PoolGeometry, x: &[T], y: &mut [T]) => max_pool_body
+}
+
 /// Whether this CPU runs the hand-written AVX-512 kernels of `avx512.rs`.
 #[inline]
 fn has_avx512() -> bool {

@@ -1,0 +1,255 @@
+//! [`MaxPool2d`]: the maximum of each window of a `(c, h, w)` sample, per channel, with
+//! its geometry in a [`Pool2dConfig`].
+
+use std::fmt;
+use std::marker::PhantomData;
+
+use ndarray::{Array2, ArrayView2, CowArray, Ix2};
+
+use crate::batch::{self, RowCost};
+use crate::layer::{self, Layer};
+use crate::{Float, InitRng, LoadError, ShapeError, Tensors, simd};
+
+/// The geometry of a `maxpool CxHxW -> CxH'xW' size Kh x Kw stride Sh x Sw` layer (no
+/// padding): `H' = (H − Kh) / Sh + 1`, `W' = (W − Kw) / Sw + 1`, integer division, so
+/// columns and rows that no whole window reaches are left out.
+///
+/// ```
+/// use nn_runtime::Pool2dConfig;
+///
+/// let pool = Pool2dConfig { input: [30, 24, 24], size: [2, 2], stride: [2, 2] };
+/// assert_eq!(pool.output(), [30, 12, 12]);
+/// assert_eq!((pool.input_len(), pool.output_len()), (17_280, 4_320));
+/// let odd = Pool2dConfig { input: [1, 7, 5], size: [3, 2], stride: [2, 2] };
+/// assert_eq!(odd.output(), [1, 3, 2]);
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Pool2dConfig {
+    /// The input's `[C, H, W]`.
+    pub input: [usize; 3],
+    /// The window's `[Kh, Kw]`.
+    pub size: [usize; 2],
+    /// The steps between windows, `[Sh, Sw]` (the `.nn` default is the size).
+    pub stride: [usize; 2],
+}
+
+impl Pool2dConfig {
+    /// The output's `[C, H', W']`; a dimension is 0 where the window is bigger than
+    /// the input or the stride is 0.
+    pub const fn output(&self) -> [usize; 3] {
+        let [c, h, w] = self.input;
+        [
+            c,
+            out_dim(h, 0, self.size[0], self.stride[0]),
+            out_dim(w, 0, self.size[1], self.stride[1]),
+        ]
+    }
+
+    /// Values per input sample, `C·H·W`.
+    pub const fn input_len(&self) -> usize {
+        self.input[0] * self.input[1] * self.input[2]
+    }
+
+    /// Values per output sample, `C·H'·W'`.
+    pub const fn output_len(&self) -> usize {
+        let [c, h, w] = self.output();
+        c * h * w
+    }
+
+    /// Panics unless the geometry is valid and takes `input` values to `output`.
+    fn check(&self, input: usize, output: usize) {
+        let [c, h, w] = self.input;
+        assert!(
+            c > 0 && h > 0 && w > 0,
+            "maxpool: the input {c}x{h}x{w} has a zero size"
+        );
+        assert!(
+            self.stride[0] > 0 && self.stride[1] > 0,
+            "maxpool: the stride {:?} has a zero",
+            self.stride
+        );
+        assert!(
+            (1..=h).contains(&self.size[0]) && (1..=w).contains(&self.size[1]),
+            "maxpool: the window {:?} does not fit in the input {c}x{h}x{w}",
+            self.size
+        );
+        assert!(
+            self.input_len() == input && self.output_len() == output,
+            "maxpool: {self:?} takes {} values to {}, but the layer's type takes {input} to {output}",
+            self.input_len(),
+            self.output_len()
+        );
+    }
+
+    fn geometry(&self) -> simd::PoolGeometry {
+        let [c, h, w] = self.input;
+        let [_, oh, ow] = self.output();
+        simd::PoolGeometry {
+            c,
+            h,
+            w,
+            kh: self.size[0],
+            kw: self.size[1],
+            sh: self.stride[0],
+            sw: self.stride[1],
+            oh,
+            ow,
+        }
+    }
+}
+
+/// `(n + 2·pad − k) / stride + 1`, or 0 if the window does not fit or the stride is 0.
+pub(crate) const fn out_dim(n: usize, pad: usize, k: usize, stride: usize) -> usize {
+    match (n + 2 * pad).checked_sub(k) {
+        Some(room) if stride > 0 && k > 0 => room / stride + 1,
+        _ => 0,
+    }
+}
+
+/// The `maxpool` layer from `IN = C·H·W` to `OUT = C·H'·W'` values: `y[c,i,j]` is the
+/// maximum of `x[c, i·Sh + u, j·Sw + v]` over the window `0 ≤ u < Kh`, `0 ≤ v < Kw`.
+///
+/// A NaN in a window makes that output NaN, as numpy's `max` does (not `fmax`).
+///
+/// ```
+/// use nn_runtime::{MaxPool2d, Pool2dConfig};
+///
+/// let pool = MaxPool2d::<f32, 16, 4>::new(Pool2dConfig { input: [1, 4, 4], size: [2, 2], stride: [2, 2] });
+/// let x = [
+///     1.0, 2.0, 0.0, -1.0,
+///     3.0, 4.0, -5.0, -2.0,
+///     0.0, 0.0, 7.0, 8.0,
+///     0.0, f32::NAN, 9.0, 6.0,
+/// ];
+/// let y = pool.forward(&x);
+/// assert_eq!(y[..2], [4.0, 0.0]);
+/// assert!(y[2].is_nan() && y[3] == 9.0);
+/// ```
+pub struct MaxPool2d<T, const IN: usize, const OUT: usize> {
+    config: Pool2dConfig,
+    elem: PhantomData<fn() -> T>,
+}
+
+impl<T: Float, const IN: usize, const OUT: usize> MaxPool2d<T, IN, OUT> {
+    /// The layer with this geometry.
+    ///
+    /// # Panics
+    /// If `config` takes another number of values than `IN` to another than `OUT`, has
+    /// a zero size or stride, or a window bigger than the input: the code generator
+    /// checks all of it, so this is a programming error.
+    ///
+    /// ```should_panic
+    /// use nn_runtime::{MaxPool2d, Pool2dConfig};
+    /// // 30x24x24 pooled by 2 is 30x12x12 = 4320 values, not 4000.
+    /// MaxPool2d::<f32, 17280, 4000>::new(Pool2dConfig { input: [30, 24, 24], size: [2, 2], stride: [2, 2] });
+    /// ```
+    pub fn new(config: Pool2dConfig) -> Self {
+        config.check(IN, OUT);
+        Self {
+            config,
+            elem: PhantomData,
+        }
+    }
+
+    /// The geometry.
+    pub fn config(&self) -> Pool2dConfig {
+        self.config
+    }
+
+    /// One sample, without allocating.
+    #[inline]
+    pub fn forward(&self, x: &[T; IN]) -> [T; OUT] {
+        let mut y = [T::zero(); OUT];
+        simd::max_pool(&self.config.geometry(), x, &mut y);
+        y
+    }
+
+    /// A batch, one flat sample per row (any layout), in blocks of rows shared by
+    /// rayon's threads. A width other than `IN` is a [`ShapeError`].
+    ///
+    /// ```
+    /// use nn_runtime::{MaxPool2d, Pool2dConfig, ndarray::array};
+    ///
+    /// // Two channels of one row of 3, windows of 2 overlapping by 1.
+    /// let pool = MaxPool2d::<f64, 6, 4>::new(Pool2dConfig { input: [2, 1, 3], size: [1, 2], stride: [1, 1] });
+    /// let y = pool.forward_batch(array![[1., 3., 2., -1., -2., -3.]].view())?;
+    /// assert_eq!(y, array![[3., 3., -1., -2.]]);
+    /// # Ok::<(), nn_runtime::ShapeError>(())
+    /// ```
+    pub fn forward_batch(&self, x: ArrayView2<'_, T>) -> Result<Array2<T>, ShapeError> {
+        // A comparison per input value: cheap, but the threads pay off on big batches.
+        let cost = RowCost {
+            multiply_adds: IN,
+            widest: IN,
+        };
+        batch::run(x, IN, OUT, cost, |x, out| {
+            Layer::forward_rows_into(self, x, out)
+        })
+    }
+}
+
+impl<T, const IN: usize, const OUT: usize> Clone for MaxPool2d<T, IN, OUT> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+
+impl<T, const IN: usize, const OUT: usize> Copy for MaxPool2d<T, IN, OUT> {}
+
+impl<T, const IN: usize, const OUT: usize> PartialEq for MaxPool2d<T, IN, OUT> {
+    fn eq(&self, other: &Self) -> bool {
+        self.config == other.config
+    }
+}
+
+impl<T, const IN: usize, const OUT: usize> fmt::Debug for MaxPool2d<T, IN, OUT> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("MaxPool2d")
+            .field("config", &self.config)
+            .finish()
+    }
+}
+
+impl<T: Float, const IN: usize, const OUT: usize> Layer for MaxPool2d<T, IN, OUT> {
+    type Elem = T;
+    type Config = Pool2dConfig;
+    const INPUT: usize = IN;
+    const OUTPUT: usize = OUT;
+
+    fn zeros(config: Pool2dConfig) -> Self {
+        Self::new(config)
+    }
+
+    fn random(config: Pool2dConfig, _: &mut InitRng) -> Self {
+        Self::new(config)
+    }
+
+    fn load(config: Pool2dConfig, _: &mut Tensors, names: &[&str]) -> Result<Self, LoadError> {
+        assert!(
+            names.is_empty(),
+            "a maxpool layer has no tensors, but {} names were given",
+            names.len()
+        );
+        Ok(Self::new(config))
+    }
+
+    fn multiply_adds(&self) -> usize {
+        0
+    }
+
+    fn forward_rows<'a>(&self, x: ArrayView2<'a, T>) -> Result<CowArray<'a, T, Ix2>, ShapeError> {
+        let mut y = Array2::zeros((x.nrows(), OUT));
+        let out = y
+            .as_slice_mut()
+            .expect("a new array is contiguous and row-major");
+        Layer::forward_rows_into(self, x, out)?;
+        Ok(CowArray::from(y))
+    }
+
+    fn forward_rows_into(&self, x: ArrayView2<'_, T>, out: &mut [T]) -> Result<(), ShapeError> {
+        layer::check_rows(&x, IN, Some((out, OUT)))?;
+        let geometry = self.config.geometry();
+        layer::each_row(x, out, OUT, |x, y| simd::max_pool(&geometry, x, y));
+        Ok(())
+    }
+}
