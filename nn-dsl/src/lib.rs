@@ -4,7 +4,8 @@
 //! The pipeline runs one way: [`parse`] gives an [`ast::File`] with spans, [`check()`]
 //! turns it into the [`ir::Program`] and collects [`Diagnostic`]s, which
 //! [`diag::human`] renders like rustc and `diag::json` as JSON. [`compile`] and
-//! [`compile_bytes`] run the whole front end.
+//! [`compile_bytes`] run the whole front end; [`codegen`] turns the IR into Rust, and
+//! [`expansion`] is the whole `network!` macro as a function of its tokens.
 //!
 //! ```
 //! let checked = nn_dsl::compile(
@@ -24,6 +25,7 @@ pub mod ast;
 pub mod check;
 pub mod codegen;
 pub mod diag;
+pub mod expansion;
 pub mod explain;
 pub mod ir;
 mod parser;
@@ -34,5 +36,5 @@ pub mod summary;
 pub use check::{Checked, check};
 pub use diag::{Code, Diagnostic, Label, Severity};
 pub use parser::{Parsed, parse};
-pub use source::{Compiled, compile, compile_bytes, compile_to_ast};
+pub use source::{Compiled, compile, compile_bytes};
 pub use span::{LineCol, LineIndex, SourceFile, Span};

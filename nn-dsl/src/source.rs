@@ -3,7 +3,6 @@
 
 use std::borrow::Cow;
 
-use crate::ast;
 use crate::check::{self, Checked};
 use crate::diag::{Code, Diagnostic};
 use crate::parser;
@@ -18,19 +17,13 @@ use crate::span::Span;
 /// assert_eq!(checked.diagnostics[0].help.as_deref(), Some("did you mean `sigmoid`?"));
 /// ```
 pub fn compile(source: &str) -> Checked {
-    compile_to_ast(source).1
-}
-
-/// [`compile`], also giving the syntax tree: what the code generator needs to stand in
-/// for networks with errors ([`codegen::emit_fallback`](crate::codegen::emit_fallback)).
-pub fn compile_to_ast(source: &str) -> (ast::File, Checked) {
     let parsed = parser::parse(source);
     let mut checked = check::check(&parsed.file);
     if !parsed.diagnostics.is_empty() {
         checked.diagnostics.extend(parsed.diagnostics);
         check::sort(&mut checked.diagnostics);
     }
-    (parsed.file, checked)
+    checked
 }
 
 /// The text of a source file and what compiling it found.
@@ -39,9 +32,6 @@ pub struct Compiled<'a> {
     /// The text the diagnostics' spans refer to: the file itself, or, for a file that is
     /// not UTF-8, its lossy decoding (each invalid sequence becomes U+FFFD).
     pub text: Cow<'a, str>,
-    /// The syntax tree of `text`: what the code generator stands in from after errors.
-    /// For a file that is not UTF-8, the tree of its lossy decoding.
-    pub file: ast::File,
     /// The result of [`compile`], or the single E001 of an invalid UTF-8 file.
     pub checked: Checked,
 }
@@ -56,14 +46,10 @@ pub struct Compiled<'a> {
 /// ```
 pub fn compile_bytes(bytes: &[u8]) -> Compiled<'_> {
     match std::str::from_utf8(bytes) {
-        Ok(text) => {
-            let (file, checked) = compile_to_ast(text);
-            Compiled {
-                text: Cow::Borrowed(text),
-                file,
-                checked,
-            }
-        }
+        Ok(text) => Compiled {
+            text: Cow::Borrowed(text),
+            checked: compile(text),
+        },
         Err(error) => {
             let at = error.valid_up_to();
             let text = String::from_utf8_lossy(bytes);
@@ -84,11 +70,14 @@ pub fn compile_bytes(bytes: &[u8]) -> Compiled<'_> {
             )
             .with_span_label("not UTF-8")
             .with_help("save the file as UTF-8");
+            // The networks' signatures still come from the lossy text, so that the
+            // macro's stand-ins keep the user's code type-checking.
+            let signatures = check::check(&parser::parse(&text).file).signatures;
             Compiled {
-                file: parser::parse(&text).file,
                 text,
                 checked: Checked {
                     diagnostics: vec![diagnostic],
+                    signatures,
                     ..Checked::default()
                 },
             }

@@ -37,10 +37,9 @@ fn networks_with_errors_get_stand_ins_with_the_same_signatures() {
                   network Bad { layer affine 2 -> 3 act sigmoidd }
                   network Broken { layer affine 2 -> 0 }
                   network Good { layer affine 5 -> 1 }";
-    let (file, checked) = nn_dsl::compile_to_ast(source);
+    let checked = nn_dsl::compile(source);
     assert!(checked.has_errors());
-    let tokens =
-        nn_dsl::codegen::emit_fallback(&file, &checked.program, &nn_dsl::codegen::call_site);
+    let tokens = nn_dsl::codegen::emit_fallback(&checked, &nn_dsl::codegen::call_site);
     let file: syn::File = syn::parse2(tokens).expect("the stand-ins are valid Rust");
     let structs: Vec<String> = file
         .items
@@ -61,4 +60,11 @@ fn unconventional_names_are_allowed() {
     let checked = nn_dsl::compile("network xor_net { layer Hidden: affine 2 -> 1 act step }");
     assert!(!checked.has_errors());
     insta::assert_snapshot!(nn_dsl::codegen::expand(&checked.program));
+}
+
+/// Every layer kind with every option, inline parameters included: the conv weights
+/// become a flat `[F·C·Kh·Kw]` literal in OIHW order.
+#[test]
+fn one_network_per_kind() {
+    insta::assert_snapshot!(expand(Path::new("tests/corpus/valid/conv_options.nn")));
 }

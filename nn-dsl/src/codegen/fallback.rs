@@ -9,62 +9,38 @@ use quote::quote;
 
 use super::SpanMap;
 use super::network::{elem_type, emit_network, size as size_literal};
-use crate::ir::Program;
-use crate::{ast, check};
+use crate::check::{Checked, Signature};
 
-/// The items of every network of `file`: the real code for the networks in `program`
-/// (those without errors), stand-ins for the others. Later networks with an earlier
-/// network's name (E002) are left out.
-pub fn emit_fallback(file: &ast::File, program: &Program, spans: SpanMap<'_>) -> TokenStream {
-    let mut seen = std::collections::HashSet::new();
-    let mut tokens = TokenStream::new();
-    for network in &file.networks {
-        if !seen.insert(network.name.text.as_str()) {
-            continue;
-        }
-        // The checker makes IR only of a first definition, so the name is enough.
-        let clean = program
-            .networks
-            .iter()
-            .find(|n| n.name == network.name.text);
-        tokens.extend(match clean {
-            Some(clean) => emit_network(clean, spans),
-            None => emit_stand_in(network, spans),
-        });
-    }
-    tokens
+/// The items of every network the checker saw: the real code for the networks without
+/// errors, stand-ins built from the checker's [`Signature`]s for the others.
+/// Redefinitions (E002) and names Rust cannot use (E008) get nothing.
+pub fn emit_fallback(checked: &Checked, spans: SpanMap<'_>) -> TokenStream {
+    checked
+        .signatures
+        .iter()
+        .map(|signature| {
+            // The checker makes IR only of a first definition, so the name is enough.
+            match checked
+                .program
+                .networks
+                .iter()
+                .find(|n| n.name == signature.name)
+            {
+                Some(clean) => emit_network(clean, spans),
+                None => emit_stand_in(signature, spans),
+            }
+        })
+        .collect()
 }
 
-fn emit_stand_in(network: &ast::Network, spans: SpanMap<'_>) -> TokenStream {
-    // A name Rust cannot use (E008) cannot have a stand-in.
-    if check::is_unusable_struct_name(&network.name.text) {
+fn emit_stand_in(signature: &Signature, spans: SpanMap<'_>) -> TokenStream {
+    if !signature.usable {
         return TokenStream::new();
     }
-    let name = proc_macro2::Ident::new(&network.name.text, spans(network.name.span));
-    let elem = elem_type(check::dtype(network));
-    let size = |shape: &ast::Shape| {
-        let dims: Option<Vec<usize>> = shape
-            .dims
-            .iter()
-            .map(|d| {
-                d.text
-                    .parse::<usize>()
-                    .ok()
-                    .filter(|&n| n > 0 && n as u64 <= check::MAX_SIZE)
-            })
-            .collect();
-        dims.map(|d| d.iter().product::<usize>())
-    };
-    let input = network
-        .layers
-        .first()
-        .and_then(|l| size(&l.kind.input))
-        .map(size_literal);
-    let output = network
-        .layers
-        .last()
-        .and_then(|l| size(&l.kind.output))
-        .map(size_literal);
+    let name = proc_macro2::Ident::new(&signature.name, spans(signature.name_span));
+    let elem = elem_type(signature.dtype);
+    let input = signature.input.as_ref().map(|s| size_literal(s.len()));
+    let output = signature.output.as_ref().map(|s| size_literal(s.len()));
     let unreachable = quote!(::core::unimplemented!("the network definition has errors"));
 
     // With both sizes known the signatures are exact; otherwise slices stand in.
@@ -95,14 +71,26 @@ fn emit_stand_in(network: &ast::Network, spans: SpanMap<'_>) -> TokenStream {
             TokenStream::new(),
         ),
     };
+    let shape = |shape: &crate::ir::Shape| {
+        let dims = shape.dims().iter().map(|&d| size_literal(d));
+        quote!(&[#(#dims),*])
+    };
     let sizes = input
         .into_iter()
-        .map(|n| quote!(pub const INPUT: usize = #n;));
-    let sizes = sizes.chain(
-        output
-            .into_iter()
-            .map(|n| quote!(pub const OUTPUT: usize = #n;)),
-    );
+        .map(|n| quote!(pub const INPUT: usize = #n;))
+        .chain(
+            output
+                .into_iter()
+                .map(|n| quote!(pub const OUTPUT: usize = #n;)),
+        )
+        .chain(signature.input.iter().map(|s| {
+            let dims = shape(s);
+            quote!(pub const INPUT_SHAPE: &'static [usize] = #dims;)
+        }))
+        .chain(signature.output.iter().map(|s| {
+            let dims = shape(s);
+            quote!(pub const OUTPUT_SHAPE: &'static [usize] = #dims;)
+        }));
     quote! {
         /// Not available: the network definition has errors.
         #[derive(Clone, Debug)]
@@ -115,6 +103,8 @@ fn emit_stand_in(network: &ast::Network, spans: SpanMap<'_>) -> TokenStream {
             #( #[doc = " Not available: the network definition has errors."] #sizes )*
             /// Not available: the network definition has errors.
             pub const PARAMETERS: usize = 0;
+            /// Not available: the network definition has errors.
+            pub const MULTIPLY_ADDS: usize = 0;
             /// Not available: the network definition has errors.
             pub fn new() -> Self { #unreachable }
             /// Not available: the network definition has errors.

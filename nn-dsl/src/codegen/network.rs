@@ -1,11 +1,17 @@
 //! One network as Rust: the struct, its inherent methods and its `Network` impl.
+//!
+//! Every layer is emitted the same way whatever its kind: a field of the runtime's
+//! layer type for its op ([`layer_type`]), built from its config ([`layer_config`])
+//! through the `nn_runtime::__private::Layer` trait, and called in order by `forward`
+//! and `forward_batch`. Only those two functions (and `new`, for the literals of inline
+//! parameters) match on the op.
 
 use proc_macro2::{Ident, Literal, Span as TokenSpan, TokenStream};
 use quote::{format_ident, quote};
 
 use super::{SpanMap, literal};
-use crate::ir::{Activation, DType, Layer, Network};
-use crate::summary::thousands;
+use crate::ir::{Activation, DType, Layer, Network, Op, Shape};
+use crate::summary::{kind, thousands};
 
 /// The Rust items of one checked network.
 ///
@@ -15,32 +21,40 @@ pub fn emit_network(network: &Network, spans: SpanMap<'_>) -> TokenStream {
     let name = Ident::new(&network.name, spans(network.name_span));
     let elem = elem_type(network.dtype);
     let (input, output) = (size(network.input.len()), size(network.output.len()));
+    let (input_shape, output_shape) = (dims(&network.input), dims(&network.output));
     let fields: Vec<Ident> = network
         .layers
         .iter()
         .enumerate()
         .map(|(i, l)| field_name(i, l, spans))
         .collect();
-    let field_types = network.layers.iter().map(|layer| {
-        let (i, o) = (size(layer.input.len()), size(layer.output.len()));
-        quote!(::nn_runtime::Affine<#elem, #i, #o>)
-    });
+    let field_types = network.layers.iter().map(|layer| layer_type(layer, &elem));
     let field_docs = network.layers.iter().enumerate().map(|(i, layer)| {
+        let tensors = match layer.tensors.as_slice() {
+            [] => "no parameters".to_owned(),
+            tensors => {
+                let names: Vec<String> = tensors.iter().map(|t| format!("`{}`", t.name)).collect();
+                format!("parameters {}", names.join(", "))
+            }
+        };
+        let activation = if layer.op.takes_activation() {
+            format!(", {}", layer.activation)
+        } else {
+            String::new()
+        };
         format!(
-            " Layer {}: affine {} -> {}, {} (parameters `{}`, `{}`).",
+            " Layer {}: {} {} -> {}{activation} ({tensors}).",
             i + 1,
+            kind(layer),
             layer.input,
             layer.output,
-            layer.activation,
-            layer.tensors[0].name,
-            layer.tensors[1].name
         )
     });
-    let activations: Vec<TokenStream> = network
-        .layers
-        .iter()
-        .map(|l| activation(l.activation))
-        .collect();
+    let configs: Vec<TokenStream> = network.layers.iter().map(layer_config).collect();
+    let tensor_names = network.layers.iter().map(|layer| {
+        let names = layer.tensors.iter().map(|t| &t.name);
+        quote!(&[#(#names),*])
+    });
     let struct_doc = struct_doc(network);
     // rustc would repeat W002 for names the user chose; not needed for the others.
     let conventional = crate::check::is_upper_camel_case(&network.name)
@@ -55,7 +69,7 @@ pub fn emit_network(network: &Network, spans: SpanMap<'_>) -> TokenStream {
         quote!(#[allow(non_camel_case_types, non_snake_case, reason = "nn-dsl reports these names as W002")])
     };
 
-    let new = emit_new(network, &fields, &activations);
+    let new = emit_new(network, &fields, &configs);
     let default_impl = if new.is_empty() {
         TokenStream::new()
     } else {
@@ -68,17 +82,32 @@ pub fn emit_network(network: &Network, spans: SpanMap<'_>) -> TokenStream {
             }
         }
     };
-    let weight_names = network.layers.iter().map(|l| &l.tensors[0].name);
-    let bias_names = network.layers.iter().map(|l| &l.tensors[1].name);
-    let forward = emit_forward(&fields);
+    let forward = emit_forward(network, &fields);
     let forward_batch = emit_forward_batch(&fields);
     let parameters = size(usize::try_from(network.parameter_count()).unwrap_or(usize::MAX));
     let parameters_doc = format!(
         " The number of weights and biases, {}.",
         thousands(network.parameter_count())
     );
-    let input_doc = format!(" The input size, {}.", network.input);
-    let output_doc = format!(" The output size, {}.", network.output);
+    let multiply_adds = size(usize::try_from(network.multiply_adds()).unwrap_or(usize::MAX));
+    let multiply_adds_doc = format!(
+        " Multiply-adds per sample, {}.",
+        thousands(network.multiply_adds())
+    );
+    let widest = size(network.widest());
+    let input_doc = format!(
+        " The number of values in a sample, {}.",
+        network.input.len()
+    );
+    let output_doc = format!(
+        " The number of values in a result, {}.",
+        network.output.len()
+    );
+    let input_shape_doc = format!(
+        " The shape of a sample, `{}`; a sample is passed flat, in row-major order.",
+        network.input
+    );
+    let output_shape_doc = format!(" The shape of a result, `{}`.", network.output);
 
     quote! {
         #(#[doc = #struct_doc])*
@@ -96,15 +125,21 @@ pub fn emit_network(network: &Network, spans: SpanMap<'_>) -> TokenStream {
             pub const INPUT: usize = #input;
             #[doc = #output_doc]
             pub const OUTPUT: usize = #output;
+            #[doc = #input_shape_doc]
+            pub const INPUT_SHAPE: &'static [usize] = &[#(#input_shape),*];
+            #[doc = #output_shape_doc]
+            pub const OUTPUT_SHAPE: &'static [usize] = &[#(#output_shape),*];
             #[doc = #parameters_doc]
             pub const PARAMETERS: usize = #parameters;
+            #[doc = #multiply_adds_doc]
+            pub const MULTIPLY_ADDS: usize = #multiply_adds;
 
             #new
 
             /// The network with every weight and bias zero.
             pub fn zeros() -> Self {
                 Self {
-                    #( #fields: ::nn_runtime::Affine::zeros(#activations), )*
+                    #( #fields: ::nn_runtime::__private::Layer::zeros(#configs), )*
                 }
             }
 
@@ -113,7 +148,7 @@ pub fn emit_network(network: &Network, spans: SpanMap<'_>) -> TokenStream {
             pub fn random(seed: u64) -> Self {
                 let mut rng = ::nn_runtime::InitRng::new(seed);
                 Self {
-                    #( #fields: ::nn_runtime::Affine::random(&mut rng, #activations), )*
+                    #( #fields: ::nn_runtime::__private::Layer::random(#configs, &mut rng), )*
                 }
             }
 
@@ -122,7 +157,7 @@ pub fn emit_network(network: &Network, spans: SpanMap<'_>) -> TokenStream {
             pub fn load(path: impl ::core::convert::AsRef<::std::path::Path>) -> ::core::result::Result<Self, ::nn_runtime::LoadError> {
                 let mut tensors = ::nn_runtime::Tensors::open(path)?;
                 let network = Self {
-                    #( #fields: ::nn_runtime::Affine::load(&mut tensors, #weight_names, #bias_names, #activations)?, )*
+                    #( #fields: ::nn_runtime::__private::Layer::load(#configs, &mut tensors, #tensor_names)?, )*
                 };
                 tensors.finish()?;
                 ::core::result::Result::Ok(network)
@@ -133,12 +168,18 @@ pub fn emit_network(network: &Network, spans: SpanMap<'_>) -> TokenStream {
                 #forward
             }
 
-            /// Runs a batch, one sample per row. Blocks of rows go through every layer
-            /// while they are in cache, on rayon's threads when the batch is big enough
-            /// (see `nn_runtime::batch::forward_in_blocks`). A batch of another width than
-            /// `INPUT` is a `ShapeError`.
+            /// Runs a batch, one flat sample per row. Blocks of rows go through every
+            /// layer while they are in cache, on both cores when the batch is big
+            /// enough. A batch of another width than `INPUT` is a `ShapeError`.
             pub fn forward_batch(&self, x: ::nn_runtime::ndarray::ArrayView2<'_, #elem>) -> ::core::result::Result<::nn_runtime::ndarray::Array2<#elem>, ::nn_runtime::ShapeError> {
-                #forward_batch
+                use ::nn_runtime::__private::Layer as _;
+                let cost = ::nn_runtime::__private::RowCost {
+                    multiply_adds: Self::MULTIPLY_ADDS,
+                    widest: #widest,
+                };
+                ::nn_runtime::__private::forward_in_blocks(x, Self::INPUT, Self::OUTPUT, cost, |x, out| {
+                    #forward_batch
+                })
             }
         }
 
@@ -163,42 +204,112 @@ pub fn emit_network(network: &Network, spans: SpanMap<'_>) -> TokenStream {
     }
 }
 
-/// `new()`, when every layer has inline parameters: the literals are `'static`
-/// (constant promotion), so even a large matrix is never built on the stack.
-fn emit_new(network: &Network, fields: &[Ident], activations: &[TokenStream]) -> TokenStream {
-    let Some(params): Option<Vec<_>> = network
-        .layers
-        .iter()
-        .map(|l| Some((l.tensors[0].values.as_ref()?, l.tensors[1].values.as_ref()?)))
-        .collect()
-    else {
-        return TokenStream::new();
+/// The runtime type of a layer: its op's layer type, sized by its input and output.
+fn layer_type(layer: &Layer, elem: &TokenStream) -> TokenStream {
+    let (i, o) = (size(layer.input.len()), size(layer.output.len()));
+    match layer.op {
+        Op::Affine { .. } => quote!(::nn_runtime::Affine<#elem, #i, #o>),
+        Op::Conv2d { .. } => quote!(::nn_runtime::Conv2d<#elem, #i, #o>),
+        Op::MaxPool { .. } => quote!(::nn_runtime::MaxPool2d<#elem, #i, #o>),
+        Op::Flatten => quote!(::nn_runtime::Flatten<#elem, #i>),
+    }
+}
+
+/// What the runtime's layer needs besides its parameters (`Layer::Config`): the
+/// activation and, for the windowed ops, the geometry.
+fn layer_config(layer: &Layer) -> TokenStream {
+    let three = |shape: &Shape| {
+        let dims = shape.dims().iter().map(|&d| size(d));
+        quote!([#(#dims),*])
     };
-    let weights = network
+    let two = |pair: [usize; 2]| {
+        let [a, b] = pair.map(size);
+        quote!([#a, #b])
+    };
+    match layer.op {
+        Op::Affine { .. } => activation(layer.activation),
+        Op::Conv2d {
+            filters,
+            kernel,
+            stride,
+            pad,
+        } => {
+            let (input, filters) = (three(&layer.input), size(filters));
+            let (kernel, stride, pad) = (two(kernel), two(stride), two(pad));
+            let activation = activation(layer.activation);
+            quote!(::nn_runtime::Conv2dConfig {
+                input: #input,
+                filters: #filters,
+                kernel: #kernel,
+                stride: #stride,
+                pad: #pad,
+                activation: #activation,
+            })
+        }
+        Op::MaxPool { size, stride } => {
+            let (input, size, stride) = (three(&layer.input), two(size), two(stride));
+            quote!(::nn_runtime::Pool2dConfig {
+                input: #input,
+                size: #size,
+                stride: #stride,
+            })
+        }
+        Op::Flatten => quote!(()),
+    }
+}
+
+/// `new()`, when every layer with parameters has them inline: the literals are
+/// `'static` (constant promotion), so even a large matrix is never built on the stack.
+fn emit_new(network: &Network, fields: &[Ident], configs: &[TokenStream]) -> TokenStream {
+    if !network
         .layers
         .iter()
-        .zip(&params)
-        .map(|(layer, p)| literal::matrix(p.0, layer.output.len()));
-    let biases = params.iter().map(|p| literal::vector(p.1));
+        .all(|l| l.tensors.is_empty() || l.has_inline_parameters())
+    {
+        return TokenStream::new();
+    }
+    let layers = network.layers.iter().zip(configs).map(|(layer, config)| {
+        let values = |k: usize| layer.tensors.get(k).and_then(|t| t.values.as_ref());
+        match (layer.op, values(0), values(1)) {
+            (Op::Affine { outputs }, Some(weight), Some(bias)) => {
+                let (weight, bias) = (literal::matrix(weight, outputs), literal::vector(bias));
+                quote!(::nn_runtime::Affine::from_static(&#weight, &#bias, #config))
+            }
+            (Op::Conv2d { .. }, Some(weight), Some(bias)) => {
+                let (weight, bias) = (literal::vector(weight), literal::vector(bias));
+                quote!(::nn_runtime::Conv2d::from_static(#config, &#weight, &#bias))
+            }
+            // Without parameters (or, never, with missing values): built from the config.
+            _ => quote!(::nn_runtime::__private::Layer::zeros(#config)),
+        }
+    });
     quote! {
         /// The network with the parameters written in its definition.
         pub fn new() -> Self {
             Self {
-                #( #fields: ::nn_runtime::Affine::from_static(&#weights, &#biases, #activations), )*
+                #( #fields: #layers, )*
             }
         }
     }
 }
 
 /// Each layer's output is the next layer's input: `let x = &...;` keeps each
-/// intermediate array alive for the line after it.
-fn emit_forward(fields: &[Ident]) -> TokenStream {
+/// intermediate array alive for the line after it. `flatten` returns its input itself
+/// (a reference), which the next call takes by deref; a network that ends with one
+/// copies it out.
+fn emit_forward(network: &Network, fields: &[Ident]) -> TokenStream {
     let (last, init) = fields
         .split_last()
         .expect("a network has at least one layer");
+    let ends_with_view = network.layers.last().is_some_and(|l| l.op == Op::Flatten);
+    let result = if ends_with_view {
+        quote!(*self.#last.forward(x))
+    } else {
+        quote!(self.#last.forward(x))
+    };
     quote! {
         #( let x = &self.#init.forward(x); )*
-        self.#last.forward(x)
+        #result
     }
 }
 
@@ -209,10 +320,8 @@ fn emit_forward_batch(fields: &[Ident]) -> TokenStream {
         .split_last()
         .expect("a network has at least one layer");
     quote! {
-        ::nn_runtime::batch::forward_in_blocks(x, Self::INPUT, Self::OUTPUT, Self::PARAMETERS, |x, out| {
-            #( let x = self.#init.forward_rows(x.view())?; )*
-            self.#last.forward_rows_into(x.view(), out)
-        })
+        #( let x = self.#init.forward_rows(x.view())?; )*
+        self.#last.forward_rows_into(x.view(), out)
     }
 }
 
@@ -235,6 +344,11 @@ pub(crate) fn elem_type(dtype: DType) -> TokenStream {
         DType::F32 => quote!(f32),
         DType::F64 => quote!(f64),
     }
+}
+
+/// A shape's sizes as literals: `1, 28, 28`.
+fn dims(shape: &Shape) -> impl Iterator<Item = Literal> + '_ {
+    shape.dims().iter().map(|&d| size(d))
 }
 
 fn activation(activation: Activation) -> TokenStream {
@@ -269,17 +383,29 @@ fn struct_doc(network: &Network) -> Vec<String> {
         " |--:|---|---|---|---|--:|---|".to_owned(),
     ];
     for (i, layer) in network.layers.iter().enumerate() {
+        let tensors: Vec<String> = layer
+            .tensors
+            .iter()
+            .map(|t| format!("`{}`", t.name))
+            .collect();
+        let activation = if layer.op.takes_activation() {
+            layer.activation.to_string()
+        } else {
+            "-".to_owned()
+        };
         lines.push(format!(
-            " | {} | `{}` | {} | {} -> {} | {} | {} | `{}`, `{}` |",
+            " | {} | `{}` | {} | {} -> {} | {activation} | {} | {} |",
             i + 1,
             field_name(i, layer, &super::call_site),
-            layer.op.name(),
+            kind(layer),
             layer.input,
             layer.output,
-            layer.activation,
             thousands(layer.parameter_count()),
-            layer.tensors[0].name,
-            layer.tensors[1].name,
+            if tensors.is_empty() {
+                "-".to_owned()
+            } else {
+                tensors.join(", ")
+            },
         ));
     }
     lines.push(format!(
