@@ -2,15 +2,18 @@
 //! the book's MNIST network (784 → 50 → 100 → 10, the book's trained weights) as
 //! `network!` generates it: one sample, and batches of 100 and 10,000. The network runs
 //! on dense inputs and on sparse ones shaped like MNIST digits (about 80 % zeros), since
-//! on AVX-512 the kernels skip inputs that are 0. `cargo bench -p nn-runtime` runs them
-//! all in about a minute.
+//! on AVX-512 the kernels skip inputs that are 0. Then the convolution and pooling
+//! layers of the book's SimpleConvNet (chapter 7). `cargo bench -p nn-runtime` runs them
+//! all in about a minute; `cargo bench -p nn-runtime -- simple_convnet` only the latter.
 
 use std::hint::black_box;
 use std::time::Duration;
 
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 use nn_runtime::ndarray::{Array2, s};
-use nn_runtime::{Affine, kernels, network};
+use nn_runtime::{
+    Activation, Affine, Conv2d, Conv2dConfig, InitRng, MaxPool2d, Pool2dConfig, kernels, network,
+};
 
 // The definition of examples/nets/mnist.nn, so that the network benchmarks time the code
 // users get (`forward_batch` through `batch::forward_in_blocks`), not a hand-written chain.
@@ -154,6 +157,54 @@ fn network(c: &mut Criterion) {
     group.finish();
 }
 
+/// The first two layers of the book's SimpleConvNet (chapter 7): conv 1x28x28 -> 30x24x24
+/// kernel 5 relu (432,000 multiply-adds a sample) and maxpool size 2, on one digit-like
+/// image and on batches of 100, with random He weights.
+fn conv(c: &mut Criterion) {
+    let config = Conv2dConfig {
+        input: [1, 28, 28],
+        filters: 30,
+        kernel: [5, 5],
+        stride: [1, 1],
+        pad: [0, 0],
+        activation: Activation::Relu,
+    };
+    let conv = Conv2d::<f32, 784, 17_280>::random(config, &mut InitRng::new(7));
+    let pool = MaxPool2d::<f32, 17_280, 4_320>::new(Pool2dConfig {
+        input: [30, 24, 24],
+        size: [2, 2],
+        stride: [2, 2],
+    });
+    let mut group = c.benchmark_group("simple_convnet_layers");
+    let images = digits(100);
+    let dense = inputs(100, 784);
+    let digit: [f32; 784] = std::array::from_fn(|i| images[[0, i]]);
+    let dense_one: [f32; 784] = std::array::from_fn(|i| dense[[0, i]]);
+    group.throughput(Throughput::Elements(1));
+    group.bench_function("conv_forward_sparse", |b| {
+        b.iter(|| conv.forward(black_box(&digit)))
+    });
+    group.bench_function("conv_forward_dense", |b| {
+        b.iter(|| conv.forward(black_box(&dense_one)))
+    });
+    let features = conv.forward(&digit);
+    group.bench_function("maxpool_forward", |b| {
+        b.iter(|| pool.forward(black_box(&features)))
+    });
+    group.throughput(Throughput::Elements(100));
+    group.bench_function("conv_forward_batch_sparse/100", |b| {
+        b.iter(|| conv.forward_batch(black_box(images.view())))
+    });
+    group.bench_function("conv_forward_batch_dense/100", |b| {
+        b.iter(|| conv.forward_batch(black_box(dense.view())))
+    });
+    let feature_rows = conv.forward_batch(images.view()).expect("width 784");
+    group.bench_function("maxpool_forward_batch/100", |b| {
+        b.iter(|| pool.forward_batch(black_box(feature_rows.view())))
+    });
+    group.finish();
+}
+
 fn short() -> Criterion {
     Criterion::default()
         .warm_up_time(Duration::from_millis(300))
@@ -164,6 +215,6 @@ fn short() -> Criterion {
 criterion_group! {
     name = benches;
     config = short();
-    targets = kernels, affine, network
+    targets = kernels, affine, network, conv
 }
 criterion_main!(benches);

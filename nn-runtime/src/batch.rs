@@ -186,6 +186,31 @@ mod tests {
         }
     }
 
+    /// The widest intermediate result bounds a block's rows: a convolution's 17,280
+    /// `f32` per sample give blocks of 4 rows, threaded or not; MNIST's 100 give 256.
+    #[test]
+    fn wide_rows_make_small_blocks() {
+        for (widest, most) in [(17_280, MIN_BLOCK_ROWS), (100, BLOCK_ROWS), (1000, 65)] {
+            let cost = RowCost {
+                multiply_adds: 1,
+                widest,
+            };
+            assert_eq!(cost.block_rows::<f32>(), most, "{widest}");
+            for multiply_adds in [1, PARALLEL_WORK] {
+                let x = Array2::<f32>::zeros((300, 1));
+                let cost = RowCost {
+                    multiply_adds,
+                    widest,
+                };
+                run(x.view(), 1, 1, cost, |x, _| {
+                    assert!(x.nrows() <= most, "{} rows of {widest}", x.nrows());
+                    Ok(())
+                })
+                .expect("width 1");
+            }
+        }
+    }
+
     #[test]
     fn an_error_from_a_block_is_returned() {
         let x = Array2::<f32>::zeros((600, 4));

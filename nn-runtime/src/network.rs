@@ -15,7 +15,7 @@ use crate::{Float, ShapeError};
 /// Written by hand, as the generated code does it:
 ///
 /// ```
-/// use nn_runtime::{Activation, Affine, Network, ShapeError, batch, kernels};
+/// use nn_runtime::{Activation, Affine, Network, ShapeError, kernels};
 /// use nn_runtime::ndarray::{Array2, ArrayView2, array};
 ///
 /// /// XOR from NAND, OR and AND (chapter 2 of the book).
@@ -36,13 +36,10 @@ use crate::{Float, ShapeError};
 ///         self.and.forward(&self.gates.forward(x))
 ///     }
 ///
-///     // Blocks of rows go through both layers while in cache, on rayon's threads
-///     // for a big batch.
+///     // Generated code runs blocks of rows through every layer while they are in
+///     // cache; layer by layer gives the same results.
 ///     fn forward_batch(&self, x: ArrayView2<'_, f32>) -> Result<Array2<f32>, ShapeError> {
-///         batch::forward_in_blocks(x, 2, 1, 9, |x, out| {
-///             let h = self.gates.forward_rows(x)?;
-///             self.and.forward_rows_into(h.view(), out)
-///         })
+///         self.and.forward_batch(self.gates.forward_batch(x)?.view())
 ///     }
 /// }
 ///

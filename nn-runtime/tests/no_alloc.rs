@@ -1,12 +1,15 @@
 //! `forward` of a generated network allocates nothing: a counting global allocator sees
 //! no allocation while the book's MNIST-shaped network and an f64 network with every
-//! activation run one sample each.
+//! activation run one sample each, nor while the convolution, pooling and flatten
+//! layers of the book's SimpleConvNet do.
 
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use nn_runtime::ndarray::Array2;
-use nn_runtime::network;
+use nn_runtime::{
+    Activation, Conv2d, Conv2dConfig, Flatten, InitRng, MaxPool2d, Pool2dConfig, network,
+};
 
 /// The system allocator, counting the allocations made through it.
 struct Counting;
@@ -77,7 +80,54 @@ fn forward_allocates_nothing() {
     assert_eq!(counted, 0, "forward allocated {counted} times");
     assert!(sum.is_finite());
 
+    conv_pool_and_flatten_forward_allocate_nothing();
+
     // The counter does count: a batch allocates its output.
     let batch = Array2::<f32>::zeros((2, 784));
     assert!(allocations_during(|| drop(mnist.forward_batch(batch.view()))) > 0);
+}
+
+/// Called from the test above: tests run on parallel threads, and the counter is global.
+fn conv_pool_and_flatten_forward_allocate_nothing() {
+    let config = Conv2dConfig {
+        input: [1, 28, 28],
+        filters: 30,
+        kernel: [5, 5],
+        stride: [1, 1],
+        pad: [0, 0],
+        activation: Activation::Relu,
+    };
+    let conv = Conv2d::<f32, 784, 17_280>::random(config, &mut InitRng::new(1));
+    let pool = MaxPool2d::<f32, 17_280, 4_320>::new(Pool2dConfig {
+        input: [30, 24, 24],
+        size: [2, 2],
+        stride: [2, 2],
+    });
+    let flatten = Flatten::<f32, 4_320>::new();
+    // Strided and padded, in f64: the kernel's other paths.
+    let odd = Conv2dConfig {
+        input: [3, 9, 11],
+        filters: 5,
+        kernel: [3, 4],
+        stride: [2, 2],
+        pad: [1, 1],
+        activation: Activation::Softmax,
+    };
+    let conv64 = Conv2d::<f64, 297, 125>::random(odd, &mut InitRng::new(2));
+    let image: [f32; 784] = std::array::from_fn(|i| (i % 7) as f32 / 7.0);
+    let sample = [0.5_f64; 297];
+    // A first call outside the count: the CPU feature detection runs once per process.
+    let _ = (conv.forward(&image), conv64.forward(&sample));
+
+    let mut sum = 0.0;
+    let counted = allocations_during(|| {
+        for _ in 0..10 {
+            let features = conv.forward(std::hint::black_box(&image));
+            let pooled = pool.forward(&features);
+            sum += flatten.forward(&pooled)[7];
+            sum += conv64.forward(std::hint::black_box(&sample))[3] as f32;
+        }
+    });
+    assert_eq!(counted, 0, "forward allocated {counted} times");
+    assert!(sum.is_finite());
 }
