@@ -7,6 +7,10 @@
 //!   its weights written inline.
 //! - [`Mnist`] (`nets/mnist.nn`): 784 -> 50 -> 100 -> 10, which [`Mnist::load`] fills
 //!   with the book's trained weights (`data/sample_weight.safetensors`).
+//! - [`SimpleConvNet`] (`nets/simple_convnet.nn`, chapter 7): conv 5x5 (30 filters),
+//!   relu, 2x2 max-pool, flatten, 4320 -> 100 relu, 100 -> 10 softmax, with the book's
+//!   trained weights (`data/simple_convnet.safetensors`); [`SimpleConvNet64`] is the same
+//!   network in `f64` for the original `f64` weights (`data/simple_convnet_f64.npz`).
 //!
 //! Around them: [`idx`] reads the MNIST files (gzipped IDX), [`mnist`] turns them into
 //! a test set the network takes, and [`eval`] measures any [`Network`](nn_runtime::Network)
@@ -30,3 +34,5 @@ pub mod mnist;
 nn_runtime::network!(file = "nets/gates.nn");
 nn_runtime::network!(file = "nets/three_layer.nn");
 nn_runtime::network!(file = "nets/mnist.nn");
+nn_runtime::network!(file = "nets/simple_convnet.nn");
+nn_runtime::network!(file = "nets/simple_convnet_f64.nn");
