@@ -308,15 +308,15 @@ impl<T: Float, const IN: usize, const OUT: usize> Conv2d<T, IN, OUT> {
 
     /// One flat sample into `y` (`IN` and `OUT` values, checked by the callers).
     fn forward_into(&self, x: &[T], y: &mut [T]) {
-        simd::conv(
+        simd::conv_activated(
             &self.config.geometry(),
             &self.packed,
             &self.bias,
             x,
             y,
             self.weights_finite,
+            self.config.activation,
         );
-        self.config.activation.apply_in_place(y);
     }
 
     /// A batch, one flat sample per row (any layout), in blocks of rows shared by

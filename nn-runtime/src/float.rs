@@ -34,6 +34,7 @@ pub trait Float:
     + 'static
     + sealed::Sealed
     + crate::simd::Lanes
+    + crate::simd::Ymm
 {
     /// The name of the type as parameter files and error messages spell it: `"f32"` or
     /// `"f64"` (safetensors' `F32`, numpy's `<f4`).

@@ -69,7 +69,9 @@ pub fn sigmoid<T: Float>(x: T) -> T {
 /// ```
 #[inline(always)]
 pub fn relu<T: Float>(x: T) -> T {
-    if x > T::zero() { x } else { T::zero() }
+    // `max` (NaN gives 0, as `x > 0` would): written as a select, the in-place loops
+    // compile to a masked store of the zeros, which AMD CPUs run as slow microcode.
+    x.max(T::zero())
 }
 
 /// The leaky rectifier with slope `a`: `x` if `x > 0`, else `a·x`.
@@ -80,7 +82,9 @@ pub fn relu<T: Float>(x: T) -> T {
 /// ```
 #[inline(always)]
 pub fn leaky_relu<T: Float>(x: T, a: T) -> T {
-    if x > T::zero() { x } else { a * x }
+    // `x + 0` (equal to `x` here, as `x > 0`) keeps the in-place loops from storing only
+    // where `x <= 0`: a masked store, slow microcode on AMD CPUs.
+    if x > T::zero() { x + T::zero() } else { a * x }
 }
 
 /// The hyperbolic tangent.

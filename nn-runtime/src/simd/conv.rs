@@ -13,7 +13,7 @@
 use crate::Float;
 
 /// Filters per pass; the weights are packed in blocks of this many (see [`pack`]).
-pub(crate) const FILTER_BLOCK: usize = 8;
+pub(crate) const FILTER_BLOCK: usize = 4;
 
 /// Elements of the stack buffer that holds the input rows of one output row.
 const BUFFER: usize = 4096;

@@ -16,6 +16,18 @@ mod avx512;
 
 #[cfg(target_arch = "x86_64")]
 pub use avx512::Lanes;
+#[cfg(target_arch = "x86_64")]
+mod conv_avx2;
+#[cfg(target_arch = "x86_64")]
+pub use conv_avx2::Ymm;
+
+/// What the AVX2 convolution needs of an element type; nothing off x86-64.
+#[cfg(not(target_arch = "x86_64"))]
+pub trait Ymm {}
+#[cfg(not(target_arch = "x86_64"))]
+impl Ymm for f32 {}
+#[cfg(not(target_arch = "x86_64"))]
+impl Ymm for f64 {}
 
 /// What the AVX-512 kernels need of an element type; nothing off x86-64.
 #[cfg(not(target_arch = "x86_64"))]
@@ -100,6 +112,30 @@ dispatch! {
     fn conv<T: Float;>(
         g: &ConvGeometry, packed: &[T], bias: &[T], x: &[T], y: &mut [T], skip_zeros: bool
     ) => conv_body
+}
+
+/// `y = act(b + W ⊛ x)` for one sample, with the packed weights of [`pack_conv`]; input
+/// rows that are all 0 are skipped with `skip_zeros`. Stride-1 convolutions on a CPU
+/// with AVX2 and FMA take the hand-written kernel of `conv_avx2.rs`.
+#[inline]
+pub(crate) fn conv_activated<T: Float>(
+    g: &ConvGeometry,
+    packed: &[T],
+    bias: &[T],
+    x: &[T],
+    y: &mut [T],
+    skip_zeros: bool,
+    activation: Activation<T>,
+) {
+    #[cfg(target_arch = "x86_64")]
+    if level() != Level::Baseline && conv_avx2::takes::<T>(g) {
+        // SAFETY: `level()` found AVX2 and FMA; `takes` holds; the callers (`Conv2d`)
+        // pass slices of the geometry's lengths, which the kernel checks again.
+        unsafe { conv_avx2::conv(g, packed, bias, x, y, skip_zeros, activation) };
+        return;
+    }
+    conv(g, packed, bias, x, y, skip_zeros);
+    activation.apply_in_place(y);
 }
 
 dispatch! {

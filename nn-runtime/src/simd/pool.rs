@@ -36,7 +36,9 @@ pub(super) fn max_pool_body<T: Float, const FMA: bool>(g: &PoolGeometry, x: &[T]
     }
     // Output columns per pass, so that their windows' columns fit in the buffer.
     let per_pass = ((COLUMNS - g.kw) / g.sw + 1).min(g.ow);
-    let mut row_max = [T::zero(); COLUMNS];
+    // Two buffers: each row's maximum goes to the other one, never back in place (an
+    // in-place `m = max(m, a)` compiles to a masked store, slow microcode on AMD CPUs).
+    let (mut buffer_a, mut buffer_b) = ([T::zero(); COLUMNS], [T::zero(); COLUMNS]);
     for (xc, yc) in x
         .chunks_exact(g.h * g.w)
         .zip(y.chunks_exact_mut(g.oh * g.ow))
@@ -46,14 +48,17 @@ pub(super) fn max_pool_body<T: Float, const FMA: bool>(g: &PoolGeometry, x: &[T]
                 let n = (g.ow - j0).min(per_pass);
                 let columns = (n - 1) * g.sw + g.kw;
                 let first = i * g.sh * g.w + j0 * g.sw;
-                let m = &mut row_max[..columns];
-                m.copy_from_slice(&xc[first..first + columns]);
+                let (mut row_max, mut next) = (&mut buffer_a, &mut buffer_b);
+                row_max[..columns].copy_from_slice(&xc[first..first + columns]);
                 for u in 1..g.kh {
                     let start = first + u * g.w;
-                    for (m, &a) in m.iter_mut().zip(&xc[start..start + columns]) {
-                        *m = max_nan(*m, a);
+                    let rows = row_max[..columns].iter().zip(&xc[start..start + columns]);
+                    for (n, (&m, &a)) in next[..columns].iter_mut().zip(rows) {
+                        *n = max_nan(m, a);
                     }
+                    std::mem::swap(&mut row_max, &mut next);
                 }
+                let m = &row_max[..columns];
                 let out = &mut y_row[j0..j0 + n];
                 if g.kw == 2 && g.sw == 2 {
                     // The book's 2x2 pooling: pairs, which vectorise.
