@@ -1,4 +1,4 @@
-//! The networks of chapters 2 and 3 of "Deep Learning from Scratch", end to end: each
+//! The networks of chapters 2, 3 and 7 of "Deep Learning from Scratch", end to end: each
 //! is a `.nn` file in `nets/`, compiled into Rust by [`network!`](nn_runtime::network).
 //!
 //! - [`And`], [`Nand`], [`Or`] and [`Xor`] (`nets/gates.nn`): the logic gates of
@@ -14,8 +14,9 @@
 //!
 //! Around them: [`idx`] reads the MNIST files (gzipped IDX), [`mnist`] turns them into
 //! a test set the network takes, and [`eval`] measures any [`Network`](nn_runtime::Network)
-//! on it (accuracy, per-class accuracy, confusion matrix). The `mnist` binary and the
-//! tests share that code.
+//! on it (accuracy, per-class accuracy, confusion matrix). The `mnist` and `convnet`
+//! binaries and the tests share that code; [`report`] is the two binaries' run and
+//! printout, for any network that classifies digits.
 //!
 //! ```
 //! use examples::{ThreeLayer, Xor};
@@ -29,6 +30,7 @@
 pub mod eval;
 pub mod idx;
 pub mod mnist;
+pub mod report;
 
 // Paths are relative to this crate's Cargo.toml.
 nn_runtime::network!(file = "nets/gates.nn");

@@ -1,4 +1,6 @@
-//! The MNIST test set as the [`Mnist`] network takes it, and the files this crate ships.
+//! The MNIST test set as the [`Mnist`] network takes it, and as
+//! [`SimpleConvNet`](crate::SimpleConvNet) does (the same 784 values, read as one 1x28x28
+//! image), and the files this crate ships.
 //!
 //! The book (chapter 3) feeds the network pixels divided by 255, as `float32`, so
 //! [`TestSet`] does the same: each image becomes one row of 784 numbers in `[0, 1]`.
@@ -35,6 +37,18 @@ pub const CLASSES: usize = 10;
 /// The book's trained weights for [`Mnist`]: `data/sample_weight.safetensors`.
 pub fn default_weights() -> PathBuf {
     Path::new(DATA_DIR).join("sample_weight.safetensors")
+}
+
+/// The book's trained weights for [`SimpleConvNet`](crate::SimpleConvNet) (chapter 7),
+/// converted to `f32`: `data/simple_convnet.safetensors`.
+pub fn simple_convnet_weights() -> PathBuf {
+    Path::new(DATA_DIR).join("simple_convnet.safetensors")
+}
+
+/// The book's trained weights for [`SimpleConvNet64`](crate::SimpleConvNet64), the
+/// original `f64` values: `data/simple_convnet_f64.npz`.
+pub fn simple_convnet_f64_weights() -> PathBuf {
+    Path::new(DATA_DIR).join("simple_convnet_f64.npz")
 }
 
 /// The 10,000 MNIST test images: `data/t10k-images-idx3-ubyte.gz`.
