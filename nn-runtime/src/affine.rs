@@ -258,48 +258,13 @@ impl<T: Float, const IN: usize, const OUT: usize> Affine<T, IN, OUT> {
             multiply_adds: IN * OUT,
             widest: IN.max(OUT),
         };
-        batch::run(x, IN, OUT, cost, |x, out| self.forward_rows_into(x, out))
-    }
-
-    /// A batch on the calling thread alone: as [`forward_batch`](Self::forward_batch)
-    /// without threads. A network's `forward_batch` calls it on each block of rows.
-    ///
-    /// ```
-    /// use nn_runtime::{Activation, Affine, ndarray::array};
-    ///
-    /// let layer = Affine::<f32, 2, 1>::new(&[0.5, 0.5], &[-0.7], Activation::Step)?;
-    /// assert_eq!(layer.forward_rows(array![[1., 1.], [0., 1.]].view())?, array![[1.], [0.]]);
-    /// # Ok::<(), nn_runtime::ShapeError>(())
-    /// ```
-    // Used by code generated before the Layer trait; removed when codegen moves to __private.
-    #[doc(hidden)]
-    pub fn forward_rows(&self, x: ArrayView2<'_, T>) -> Result<Array2<T>, ShapeError> {
-        let mut y = Array2::zeros((x.nrows(), OUT));
-        let out = y
-            .as_slice_mut()
-            .expect("a new array is contiguous and row-major");
-        self.forward_rows_into(x, out)?;
-        Ok(y)
+        batch::run(x, IN, OUT, cost, |x, out| self.rows_into(x, out))
     }
 
     /// A batch on the calling thread, written to `out`: row-major, `OUT` values per row
-    /// of `x`. The last layer of a network's block writes straight into the batch's
-    /// result with it. A width other than `IN`, or an `out` of another length, is a
-    /// [`ShapeError`].
-    ///
-    /// ```
-    /// use nn_runtime::{Activation, Affine, ndarray::array};
-    ///
-    /// let layer = Affine::<f32, 2, 2>::new(&[1.0, 2.0, 3.0, 4.0], &[0.5, 0.0], Activation::Identity)?;
-    /// let mut out = [0.0; 4];
-    /// layer.forward_rows_into(array![[1., 1.], [0., 1.]].view(), &mut out)?;
-    /// assert_eq!(out, [4.5, 6.0, 3.5, 4.0]);
-    /// assert!(layer.forward_rows_into(array![[1., 1.]].view(), &mut out).is_err());
-    /// # Ok::<(), nn_runtime::ShapeError>(())
-    /// ```
-    // Used by code generated before the Layer trait; removed when codegen moves to __private.
-    #[doc(hidden)]
-    pub fn forward_rows_into(&self, x: ArrayView2<'_, T>, out: &mut [T]) -> Result<(), ShapeError> {
+    /// of `x` (the [`Layer`](crate::__private::Layer) trait's block of rows). A width
+    /// other than `IN`, or an `out` of another length, is a [`ShapeError`].
+    fn rows_into(&self, x: ArrayView2<'_, T>, out: &mut [T]) -> Result<(), ShapeError> {
         if x.ncols() != IN {
             return Err(ShapeError::input_width(IN, x.ncols()));
         }
@@ -407,11 +372,16 @@ impl<T: Float, const IN: usize, const OUT: usize> Layer for Affine<T, IN, OUT> {
     }
 
     fn forward_rows<'a>(&self, x: ArrayView2<'a, T>) -> Result<CowArray<'a, T, Ix2>, ShapeError> {
-        Affine::forward_rows(self, x).map(CowArray::from)
+        let mut y = Array2::zeros((x.nrows(), OUT));
+        let out = y
+            .as_slice_mut()
+            .expect("a new array is contiguous and row-major");
+        self.rows_into(x, out)?;
+        Ok(CowArray::from(y))
     }
 
     fn forward_rows_into(&self, x: ArrayView2<'_, T>, out: &mut [T]) -> Result<(), ShapeError> {
-        Affine::forward_rows_into(self, x, out)
+        self.rows_into(x, out)
     }
 }
 

@@ -127,28 +127,6 @@ where
     Ok(y)
 }
 
-/// [`run`] with the cost given as multiply-adds per row and blocks of [`BLOCK_ROWS`]
-/// rows.
-// Used by code generated before the Layer trait; removed when codegen moves to __private.
-#[doc(hidden)]
-pub fn forward_in_blocks<T, F>(
-    x: ArrayView2<'_, T>,
-    inputs: usize,
-    outputs: usize,
-    work_per_row: usize,
-    forward: F,
-) -> Result<Array2<T>, ShapeError>
-where
-    T: Float,
-    F: Fn(ArrayView2<'_, T>, &mut [T]) -> Result<(), ShapeError> + Sync,
-{
-    let cost = RowCost {
-        multiply_adds: work_per_row,
-        widest: 1,
-    };
-    run(x, inputs, outputs, cost, forward)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -167,7 +145,11 @@ mod tests {
             (1001, 1 << 12),
         ] {
             let x = Array2::from_shape_fn((rows, 2), |(i, j)| (i * 2 + j) as f64);
-            let y = forward_in_blocks(x.view(), 2, 3, work, |x, out| {
+            let cost = RowCost {
+                multiply_adds: work,
+                widest: 1,
+            };
+            let y = run(x.view(), 2, 3, cost, |x, out| {
                 assert!(x.nrows() <= BLOCK_ROWS && out.len() == x.nrows() * 3);
                 for (row, out) in x.rows().into_iter().zip(out.chunks_exact_mut(3)) {
                     out.copy_from_slice(&[row[0], row[1], row[0] + row[1]]);
@@ -214,7 +196,11 @@ mod tests {
     #[test]
     fn an_error_from_a_block_is_returned() {
         let x = Array2::<f32>::zeros((600, 4));
-        let err = forward_in_blocks(x.view(), 4, 1, PARALLEL_WORK, |x, _| {
+        let cost = RowCost {
+            multiply_adds: PARALLEL_WORK,
+            widest: 1,
+        };
+        let err = run(x.view(), 4, 1, cost, |x, _| {
             if x.nrows() > 0 {
                 Err(ShapeError::new("test", 1, 2))
             } else {
@@ -222,7 +208,13 @@ mod tests {
             }
         });
         assert_eq!(err, Err(ShapeError::new("test", 1, 2)));
-        let empty = forward_in_blocks(Array2::<f32>::zeros((0, 4)).view(), 4, 2, 1, |_, _| Ok(()));
+        let cost = RowCost {
+            multiply_adds: 1,
+            widest: 1,
+        };
+        let empty = run(Array2::<f32>::zeros((0, 4)).view(), 4, 2, cost, |_, _| {
+            Ok(())
+        });
         assert_eq!(empty.map(|y| y.dim()), Ok((0, 2)));
     }
 }

@@ -65,10 +65,7 @@
 
 mod activation;
 mod affine;
-// Public only for code generated before the Layer trait (`batch::forward_in_blocks`);
-// removed when codegen moves to __private.
-#[doc(hidden)]
-pub mod batch;
+mod batch;
 mod conv;
 mod error;
 mod exp;
@@ -87,7 +84,7 @@ mod simd;
 /// the code generator.
 #[doc(hidden)]
 pub mod __private {
-    pub use crate::batch::{RowCost, run as forward_in_blocks};
+    pub use crate::batch::{PARALLEL_WORK, RowCost, run as forward_in_blocks};
     pub use crate::layer::Layer;
 }
 

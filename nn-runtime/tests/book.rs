@@ -1,7 +1,8 @@
 //! The values "Deep Learning from Scratch" prints, computed by the runtime.
 
+use nn_runtime::__private::{Layer, RowCost, forward_in_blocks};
 use nn_runtime::ndarray::{Array2, ArrayView2, array};
-use nn_runtime::{Activation, Affine, Float, Network, ShapeError, batch, kernels};
+use nn_runtime::{Activation, Affine, Float, Network, ShapeError, kernels};
 
 /// The book prints 7 to 9 significant digits: 5e-7 relative covers its rounding.
 const F64: f64 = 5e-7;
@@ -121,7 +122,11 @@ impl<T: Float> Network for ThreeLayer<T> {
 
     // As `network!` writes it: each block of rows goes through the three layers at once.
     fn forward_batch(&self, x: ArrayView2<'_, T>) -> Result<Array2<T>, ShapeError> {
-        batch::forward_in_blocks(x, Self::INPUT, Self::OUTPUT, Self::PARAMETERS, |x, out| {
+        let cost = RowCost {
+            multiply_adds: 2 * 3 + 3 * 2 + 2 * 2,
+            widest: 3,
+        };
+        forward_in_blocks(x, Self::INPUT, Self::OUTPUT, cost, |x, out| {
             let x = self.l1.forward_rows(x)?;
             let x = self.l2.forward_rows(x.view())?;
             self.l3.forward_rows_into(x.view(), out)

@@ -272,7 +272,7 @@ fn a_big_batch_agrees_with_forward_row_by_row() {
     });
     let rows = 601 * NamedMnist::PARAMETERS;
     assert!(
-        rows >= nn_runtime::batch::PARALLEL_WORK,
+        rows >= nn_runtime::__private::PARALLEL_WORK,
         "the threaded path"
     );
     let batch = net.forward_batch(x.view()).expect("784 wide");

@@ -6,8 +6,9 @@
 use std::io::{Cursor, Write};
 use std::path::PathBuf;
 
+use nn_runtime::__private::{Layer, RowCost, forward_in_blocks};
 use nn_runtime::ndarray::{Array2, ArrayView2};
-use nn_runtime::{Activation, Affine, LoadError, Network, ShapeError, Tensors, batch};
+use nn_runtime::{Activation, Affine, LoadError, Network, ShapeError, Tensors};
 use zip::write::SimpleFileOptions;
 use zip::{CompressionMethod, ZipWriter};
 
@@ -201,7 +202,11 @@ impl Network for Mnist {
     }
 
     fn forward_batch(&self, x: ArrayView2<'_, f32>) -> Result<Array2<f32>, ShapeError> {
-        batch::forward_in_blocks(x, Self::INPUT, Self::OUTPUT, Self::PARAMETERS, |x, out| {
+        let cost = RowCost {
+            multiply_adds: 784 * 50 + 50 * 100 + 100 * 10,
+            widest: 784,
+        };
+        forward_in_blocks(x, Self::INPUT, Self::OUTPUT, cost, |x, out| {
             let x = self.l1.forward_rows(x)?;
             let x = self.l2.forward_rows(x.view())?;
             self.l3.forward_rows_into(x.view(), out)
