@@ -38,8 +38,8 @@ pub struct RowCost {
     /// whole batch on, rayon's threads share the blocks.
     pub multiply_adds: usize,
     /// Values per sample of the widest result between layers (inputs and outputs
-    /// included): a block has at most [`BLOCK_BYTES`] of them, and at most
-    /// [`BLOCK_ROWS`] rows.
+    /// included): a block has at most 256 KiB of them, and at most
+    /// 256 rows.
     pub widest: usize,
 }
 
