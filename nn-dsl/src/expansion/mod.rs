@@ -5,7 +5,7 @@
 //! Two forms:
 //!
 //! - `network! { network Xor { ... } }`: the `.nn` source inline. The tokens are
-//!   rendered to text with a map back to each token ([`source_map`]), compiled, and each
+//!   rendered to text with a map back to each token (`source_map.rs`), compiled, and each
 //!   error is reported at the DSL tokens it is about.
 //! - `network!(file = "nets/mnist.nn")`: a file relative to the calling crate's
 //!   `Cargo.toml`. Errors are reported on the path literal with the file's
