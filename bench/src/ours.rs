@@ -7,7 +7,7 @@
 use std::num::NonZeroUsize;
 use std::path::Path;
 
-use anyhow::{Context, Result};
+use anyhow::{Context, Result, bail};
 use examples::Mnist;
 use nn_runtime::ndarray::{Array2, ArrayView2, Axis};
 
@@ -76,6 +76,9 @@ impl Runner for Ours {
                         Ok(classes)
                     },
                 )
+            }
+            Case::ConvSingle | Case::ConvBatch100 => {
+                bail!("the MLP does not run the convnet's cases")
             }
         }
     }
