@@ -330,9 +330,10 @@ def main() -> int:
     )
     parser.add_argument(
         "--convnet-ours",
-        action="store_true",
+        action=argparse.BooleanOptionalAction,
+        default=True,
         help="build mlp-bench with the `convnet-ours` feature and run nn-dsl's SimpleConvNet "
-        "(needs conv layers in network!); without it the convnet's tables show the peers only",
+        "(the default); with --no-convnet-ours the convnet's tables show the peers only",
     )
     parser.add_argument("--skip-setup", action="store_true", help="use the venv and binary as they are")
     parser.add_argument(

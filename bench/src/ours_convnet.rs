@@ -1,13 +1,12 @@
-//! The `nn-dsl` side of the SimpleConvNet (chapter 7): `SimpleConvNet`, the struct
-//! `network!` generates from `bench/nets/simple_convnet.nn` (conv 30 5x5 + relu, maxpool
+//! The `nn-dsl` side of the SimpleConvNet (chapter 7): `examples::SimpleConvNet`, the
+//! struct `network!` generates from `examples/nets/simple_convnet.nn` (conv 30 5x5 + relu, maxpool
 //! 2x2, flatten, affine 4320-100 + relu, affine 100-10 + softmax), loaded with
 //! `SimpleConvNet::load` from `examples/data/simple_convnet.safetensors` and run with its
 //! own `forward` (one `&[f32; 784]`, the image `1x28x28` flat in channel, row, column
 //! order, in; `[f32; 10]` out) and `forward_batch` (an `ndarray` view of rows of 784 in,
 //! an `Array2` of rows of 10 out), like `ours.rs` runs the MLP.
 //!
-//! Built only with the `convnet-ours` feature: it needs conv, maxpool and flatten layers
-//! in `network!`.
+//! Built with the `convnet-ours` feature (on by default).
 
 use std::num::NonZeroUsize;
 use std::path::Path;
@@ -17,8 +16,7 @@ use nn_runtime::ndarray::{Array2, ArrayView2, Axis};
 
 use crate::{Case, Data, INPUT, OUTPUT, Runner, Timing, classes_of_rows, measure};
 
-// The path is relative to bench/Cargo.toml.
-nn_runtime::network!(file = "nets/simple_convnet.nn");
+use examples::SimpleConvNet;
 
 /// The generated network with the book's weights.
 pub struct OursConvNet {
