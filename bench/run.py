@@ -134,7 +134,8 @@ def setup_venv() -> None:
 def build(profile: str, convnet_ours: bool) -> Path:
     # Not --locked: bench/Cargo.lock pins candle, tract and the rest, but nn-runtime's own
     # dependencies are whatever the working tree says; cargo adds a new one to the lock.
-    features = ["--features", "convnet-ours"] if convnet_ours else []
+    # `convnet-ours` is a default feature: leave it out only when asked.
+    features = [] if convnet_ours else ["--no-default-features", "--features", "candle,tract"]
     log(f"cargo build --profile {profile} {' '.join(features)} (bench/: its own workspace and target dir)".replace("  ", " "))
     start = time.monotonic()
     run(["cargo", "build", "--profile", profile, *features, "--bin", "mlp-bench"], cwd=BENCH)
