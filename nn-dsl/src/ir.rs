@@ -295,6 +295,67 @@ impl Op {
     }
 }
 
+#[cfg(test)]
+mod tests {
+    use super::Op;
+
+    /// One op of every kind: the match has no catch-all, so a new kind must be added
+    /// here, and then its name must be in `KINDS` (which the checker resolves and
+    /// suggests from).
+    fn one_of_each() -> Vec<Op> {
+        let every = [
+            Op::Affine { outputs: 1 },
+            Op::Conv2d {
+                filters: 1,
+                kernel: [1, 1],
+                stride: [1, 1],
+                pad: [0, 0],
+            },
+            Op::MaxPool {
+                size: [1, 1],
+                stride: [1, 1],
+            },
+            Op::Flatten,
+        ];
+        for op in every {
+            match op {
+                Op::Affine { .. } | Op::Conv2d { .. } | Op::MaxPool { .. } | Op::Flatten => {}
+            }
+        }
+        every.to_vec()
+    }
+
+    #[test]
+    fn every_kind_is_named_once_in_kinds() {
+        let names: Vec<&str> = one_of_each().iter().map(Op::name).collect();
+        assert_eq!(names, Op::KINDS);
+        for op in one_of_each() {
+            let checked = crate::compile(&format!(
+                "network N {{ layer {} {} -> {} {} }}",
+                op.name(),
+                if op.input_rank() == 1 { "4" } else { "1x4x4" },
+                match op {
+                    Op::Affine { .. } => "1",
+                    Op::Conv2d { .. } | Op::MaxPool { .. } => "1x4x4",
+                    Op::Flatten => "16",
+                },
+                match op {
+                    Op::Conv2d { .. } => "kernel 1",
+                    Op::MaxPool { .. } => "size 1",
+                    Op::Affine { .. } | Op::Flatten => "",
+                },
+            ));
+            assert!(
+                checked.diagnostics.is_empty(),
+                "{}: {:?}",
+                op.name(),
+                checked.diagnostics
+            );
+            assert_eq!(checked.program.networks[0].layers[0].op.name(), op.name());
+        }
+    }
+}
+
 /// `(n + 2p − k) / s + 1` along height and width; an error when the window does not
 /// fit in the padded input.
 fn window_output(

@@ -10,12 +10,14 @@ use crate::ir::Op;
 use super::shapes::{MAX_SIZE, check_size};
 use super::suggest;
 
-/// The options each kind takes, in the order `help` lists them.
-fn options_of(kind: &str) -> &'static [&'static str] {
+/// The options each kind takes, in the order `help` lists them; `None` for a name that
+/// is not a kind.
+fn options_of(kind: &str) -> Option<&'static [&'static str]> {
     match kind {
-        "conv" => &["kernel", "stride", "pad"],
-        "maxpool" => &["size", "stride"],
-        _ => &[],
+        "affine" | "flatten" => Some(&[]),
+        "conv" => Some(&["kernel", "stride", "pad"]),
+        "maxpool" => Some(&["size", "stride"]),
+        _ => None,
     }
 }
 
@@ -31,14 +33,14 @@ pub(super) fn resolve(
     diagnostics: &mut Vec<Diagnostic>,
 ) -> Option<Op> {
     let name = kind.name.text.as_str();
-    if !Op::KINDS.contains(&name) {
+    let Some(known) = options_of(name) else {
         diagnostics.push(unknown_kind(&kind.name));
         return None;
-    }
+    };
     let mut options = Options::default();
     let mut ok = true;
     for option in &kind.options {
-        ok &= options.take(name, option, diagnostics);
+        ok &= options.take(name, known, option, diagnostics);
     }
     let op = match name {
         "affine" => Op::Affine { outputs: free },
@@ -58,7 +60,11 @@ pub(super) fn resolve(
                 stride: options.stride.unwrap_or(size),
             }
         }
-        _ => Op::Flatten,
+        "flatten" => Op::Flatten,
+        _ => {
+            diagnostics.push(unknown_kind(&kind.name));
+            return None;
+        }
     };
     ok.then_some(op)
 }
@@ -78,11 +84,11 @@ impl<'a> Options<'a> {
     fn take(
         &mut self,
         kind: &str,
+        known: &[&str],
         option: &'a ast::LayerOption,
         diagnostics: &mut Vec<Diagnostic>,
     ) -> bool {
         let name = &option.name;
-        let known = options_of(kind);
         if !known.contains(&name.text.as_str()) {
             diagnostics.push(not_an_option(kind, name, known));
             return false;

@@ -284,9 +284,10 @@ pub(super) fn cannot_infer(
             window,
             padded,
         } => {
+            // Only the windowed ops can fail this way.
             let option = match op {
                 Op::MaxPool { .. } => "size",
-                _ => "kernel",
+                Op::Conv2d { .. } | Op::Affine { .. } | Op::Flatten => "kernel",
             };
             let span = kind
                 .options

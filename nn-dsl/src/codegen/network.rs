@@ -279,8 +279,11 @@ fn emit_new(network: &Network, fields: &[Ident], configs: &[TokenStream]) -> Tok
                 let (weight, bias) = (literal::vector(weight), literal::vector(bias));
                 quote!(::nn_runtime::Conv2d::from_static(#config, &#weight, &#bias))
             }
-            // Without parameters (or, never, with missing values): built from the config.
-            _ => quote!(::nn_runtime::__private::Layer::zeros(#config)),
+            // Without parameters (`emit_new` runs only when every layer that has some
+            // has them inline): built from the config.
+            (Op::Affine { .. } | Op::Conv2d { .. } | Op::MaxPool { .. } | Op::Flatten, _, _) => {
+                quote!(::nn_runtime::__private::Layer::zeros(#config))
+            }
         }
     });
     quote! {
