@@ -52,6 +52,15 @@ network! {
         layer affine 5 -> 8 act step
         layer affine 8 -> 3 act identity
     }
+    // The book's chapter 7 network, generated whole.
+    network SimpleConvNet {
+        input 1x28x28
+        layer conv 1x28x28 -> 30x24x24 kernel 5 act relu
+        layer maxpool 30x24x24 -> 30x12x12 size 2
+        layer flatten 30x12x12 -> 4320
+        layer affine 4320 -> 100 act relu
+        layer affine 100 -> 10 act softmax
+    }
 }
 
 /// Allocations made while `f` runs.
@@ -65,16 +74,22 @@ fn allocations_during(f: impl FnOnce()) -> usize {
 fn forward_allocates_nothing() {
     let mnist = Mnist::random(3);
     let zoo = Zoo::random(4);
+    let convnet = SimpleConvNet::random(5);
     let image = [0.25_f32; 784];
     let sample = [0.5_f64; 9];
     // A first call outside the count: the CPU feature detection runs once per process.
-    let _ = (mnist.forward(&image), zoo.forward(&sample));
+    let _ = (
+        mnist.forward(&image),
+        zoo.forward(&sample),
+        convnet.forward(&image),
+    );
 
     let mut sum = 0.0;
     let counted = allocations_during(|| {
         for _ in 0..100 {
             sum += mnist.forward(std::hint::black_box(&image))[0];
             sum += zoo.forward(std::hint::black_box(&sample))[0] as f32;
+            sum += convnet.forward(std::hint::black_box(&image))[0];
         }
     });
     assert_eq!(counted, 0, "forward allocated {counted} times");
