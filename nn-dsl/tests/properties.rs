@@ -56,12 +56,19 @@ fn check_diagnostics(text: &str, diagnostics: &[Diagnostic]) -> Result<(), TestC
     Ok(())
 }
 
-/// Compiles a text through both entry points, which must agree, and checks the spans.
+/// Compiles a text through both entry points, which must agree, and checks the spans;
+/// then generates its code (the fallback after errors), which must not panic and must
+/// parse as Rust items.
 fn check_text(text: &str) -> Result<(), TestCaseError> {
     let checked = nn_dsl::compile(text);
     let compiled = nn_dsl::compile_bytes(text.as_bytes());
     prop_assert_eq!(&*compiled.text, text);
     prop_assert_eq!(&compiled.checked, &checked);
+    let code = nn_dsl::codegen::emit_fallback(&checked, &nn_dsl::codegen::call_site);
+    prop_assert!(
+        syn::parse2::<syn::File>(code).is_ok(),
+        "generated code for {text:?}"
+    );
     check_diagnostics(text, &checked.diagnostics)
 }
 
@@ -82,6 +89,22 @@ fn without_spans(mut program: Program) -> Program {
 
 /// Valid sources to mangle: the examples of LANGUAGE.md and a few more.
 const SEEDS: &[&str] = &[
+    "network SimpleConvNet {
+    input 1x28x28
+    layer conv 1x28x28 -> 30x24x24 kernel 5 act relu
+    layer maxpool 30x24x24 -> 30x12x12 size 2
+    layer flatten 30x12x12 -> 4320
+    layer affine 4320 -> 100 act relu
+    layer affine 100 -> 10 act softmax
+}
+network Options<f64> {
+    layer stem: conv 2x7x6 -> 2x4x4 kernel 3x2 stride 2 pad 1 act leaky_relu(0.1) {
+        weight [[[[1, 2], [3, 4], [5, 6]], [[0.5, 0], [0, 0.5], [-1, 1]]],
+                [[[0, 0], [0, 1], [0, 0]], [[1, 0], [0, 0], [0, -1]]]]
+        bias [0.1, -0.2]
+    }
+    layer pool: maxpool 2x4x4 -> 2x3x3 size 2 stride 1
+}",
     "// Chapter 3 of \"Deep Learning from Scratch\": a three-layer network.
 network ThreeLayer {
     input 2
@@ -130,6 +153,19 @@ const VOCABULARY: &[&str] = &[
     "input",
     "layer",
     "affine",
+    "conv",
+    "maxpool",
+    "flatten",
+    "kernel",
+    "stride",
+    "pad",
+    "size",
+    "loss",
+    "1x28x28",
+    "5x5",
+    "x",
+    "0x0",
+    "30x24x24",
     "act",
     "weight",
     "bias",
