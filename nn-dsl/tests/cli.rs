@@ -208,6 +208,15 @@ fn summary_prints_the_layer_table() {
     insta::assert_snapshot!(stdout(&output));
 }
 
+/// Every kind and option: the kind column spells the options, layers without
+/// parameters or activation show `-`, conv multiply-adds are `F·H'·W'·C·Kh·Kw`.
+#[test]
+fn summary_of_conv_networks_shows_shapes_and_options() {
+    let output = nndsl(&["summary", "tests/corpus/valid/conv_options.nn"]);
+    assert_eq!(code(&output), 0, "{}", stderr(&output));
+    insta::assert_snapshot!(stdout(&output));
+}
+
 #[test]
 fn summary_of_a_broken_file_reports_and_exits_1() {
     let output = nndsl(&["summary", INVALID]);
