@@ -157,8 +157,8 @@ impl<T: Float> Conv2dConfig<T> {
 /// ```
 pub struct Conv2d<T, const IN: usize, const OUT: usize> {
     config: Conv2dConfig<T>,
-    /// The weights as `simd::pack_conv` packs them.
-    packed: Box<[T]>,
+    /// The weights as the kernels read them.
+    weights: simd::ConvWeights<T>,
     bias: Box<[T]>,
     /// Whether every weight is finite, so that an input row of zeros adds exactly
     /// nothing and may be skipped.
@@ -284,7 +284,7 @@ impl<T: Float, const IN: usize, const OUT: usize> Conv2d<T, IN, OUT> {
     /// `config` is checked, `weight` is OIHW and `bias` has `F` values.
     fn from_parts(config: Conv2dConfig<T>, weight: &[T], bias: Vec<T>) -> Self {
         Self {
-            packed: simd::pack_conv(&config.geometry(), weight),
+            weights: simd::ConvWeights::new(&config.geometry(), weight),
             weights_finite: weight.iter().all(|w| w.is_finite()),
             bias: bias.into_boxed_slice(),
             config,
@@ -310,7 +310,7 @@ impl<T: Float, const IN: usize, const OUT: usize> Conv2d<T, IN, OUT> {
     fn forward_into(&self, x: &[T], y: &mut [T]) {
         simd::conv_activated(
             &self.config.geometry(),
-            &self.packed,
+            &self.weights,
             &self.bias,
             x,
             y,
@@ -343,7 +343,7 @@ impl<T: Float, const IN: usize, const OUT: usize> Conv2d<T, IN, OUT> {
 
     /// The weight, of shape `[F, C, Kh, Kw]` (OIHW).
     pub fn weight(&self) -> Array4<T> {
-        let weight = simd::unpack_conv(&self.config.geometry(), &self.packed);
+        let weight = simd::unpack_conv(&self.config.geometry(), &self.weights.packed);
         Array4::from_shape_vec(self.config.weight_shape(), weight)
             .expect("unpack gives F·C·Kh·Kw values")
     }
@@ -411,7 +411,7 @@ impl<T: Float, const IN: usize, const OUT: usize> Clone for Conv2d<T, IN, OUT> {
     fn clone(&self) -> Self {
         Self {
             config: self.config,
-            packed: self.packed.clone(),
+            weights: self.weights.clone(),
             bias: self.bias.clone(),
             weights_finite: self.weights_finite,
         }
@@ -421,7 +421,9 @@ impl<T: Float, const IN: usize, const OUT: usize> Clone for Conv2d<T, IN, OUT> {
 impl<T: Float, const IN: usize, const OUT: usize> PartialEq for Conv2d<T, IN, OUT> {
     /// Equal geometry, activation, weights and biases.
     fn eq(&self, other: &Self) -> bool {
-        self.config == other.config && self.packed == other.packed && self.bias == other.bias
+        self.config == other.config
+            && self.weights.packed == other.weights.packed
+            && self.bias == other.bias
     }
 }
 

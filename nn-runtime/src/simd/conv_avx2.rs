@@ -43,6 +43,17 @@ pub trait Ymm: Copy {
     unsafe fn y_mul_add(a: Self::Y, b: Self::Y, c: Self::Y) -> Self::Y;
     /// `max(a, 0)` in every lane, 0 for NaN: [`relu`](crate::kernels::relu).
     unsafe fn y_relu(a: Self::Y) -> Self::Y;
+    /// Reads `L` registers `src_stride` apart and writes the first `rows` registers of
+    /// their transpose `dst_stride` apart (register `k` holds element `k` of each),
+    /// relu applied with `relu`.
+    unsafe fn y_transpose(
+        src: *const Self,
+        src_stride: usize,
+        dst: *mut Self,
+        dst_stride: usize,
+        rows: usize,
+        relu: bool,
+    );
 }
 
 // SAFETY (every method below): the caller runs on a CPU with AVX2 and FMA and passes
@@ -71,6 +82,49 @@ impl Ymm for f32 {
         // MAXPS gives its second operand where the first is NaN.
         unsafe { _mm256_max_ps(a, _mm256_setzero_ps()) }
     }
+    #[inline(always)]
+    unsafe fn y_transpose(
+        src: *const f32,
+        src_stride: usize,
+        dst: *mut f32,
+        dst_stride: usize,
+        rows: usize,
+        relu: bool,
+    ) {
+        unsafe {
+            let r: [__m256; 8] = std::array::from_fn(|k| _mm256_loadu_ps(src.add(k * src_stride)));
+            let t0 = _mm256_unpacklo_ps(r[0], r[1]);
+            let t1 = _mm256_unpackhi_ps(r[0], r[1]);
+            let t2 = _mm256_unpacklo_ps(r[2], r[3]);
+            let t3 = _mm256_unpackhi_ps(r[2], r[3]);
+            let t4 = _mm256_unpacklo_ps(r[4], r[5]);
+            let t5 = _mm256_unpackhi_ps(r[4], r[5]);
+            let t6 = _mm256_unpacklo_ps(r[6], r[7]);
+            let t7 = _mm256_unpackhi_ps(r[6], r[7]);
+            let s0 = _mm256_shuffle_ps::<0x44>(t0, t2);
+            let s1 = _mm256_shuffle_ps::<0xEE>(t0, t2);
+            let s2 = _mm256_shuffle_ps::<0x44>(t1, t3);
+            let s3 = _mm256_shuffle_ps::<0xEE>(t1, t3);
+            let s4 = _mm256_shuffle_ps::<0x44>(t4, t6);
+            let s5 = _mm256_shuffle_ps::<0xEE>(t4, t6);
+            let s6 = _mm256_shuffle_ps::<0x44>(t5, t7);
+            let s7 = _mm256_shuffle_ps::<0xEE>(t5, t7);
+            let o = [
+                _mm256_permute2f128_ps::<0x20>(s0, s4),
+                _mm256_permute2f128_ps::<0x20>(s1, s5),
+                _mm256_permute2f128_ps::<0x20>(s2, s6),
+                _mm256_permute2f128_ps::<0x20>(s3, s7),
+                _mm256_permute2f128_ps::<0x31>(s0, s4),
+                _mm256_permute2f128_ps::<0x31>(s1, s5),
+                _mm256_permute2f128_ps::<0x31>(s2, s6),
+                _mm256_permute2f128_ps::<0x31>(s3, s7),
+            ];
+            for (k, &v) in o.iter().enumerate().take(rows) {
+                let v = if relu { Self::y_relu(v) } else { v };
+                _mm256_storeu_ps(dst.add(k * dst_stride), v);
+            }
+        }
+    }
 }
 
 // SAFETY: as for `f32`.
@@ -97,6 +151,33 @@ impl Ymm for f64 {
     unsafe fn y_relu(a: __m256d) -> __m256d {
         // MAXPD gives its second operand where the first is NaN.
         unsafe { _mm256_max_pd(a, _mm256_setzero_pd()) }
+    }
+    #[inline(always)]
+    unsafe fn y_transpose(
+        src: *const f64,
+        src_stride: usize,
+        dst: *mut f64,
+        dst_stride: usize,
+        rows: usize,
+        relu: bool,
+    ) {
+        unsafe {
+            let r: [__m256d; 4] = std::array::from_fn(|k| _mm256_loadu_pd(src.add(k * src_stride)));
+            let t0 = _mm256_unpacklo_pd(r[0], r[1]);
+            let t1 = _mm256_unpackhi_pd(r[0], r[1]);
+            let t2 = _mm256_unpacklo_pd(r[2], r[3]);
+            let t3 = _mm256_unpackhi_pd(r[2], r[3]);
+            let o = [
+                _mm256_permute2f128_pd::<0x20>(t0, t2),
+                _mm256_permute2f128_pd::<0x20>(t1, t3),
+                _mm256_permute2f128_pd::<0x31>(t0, t2),
+                _mm256_permute2f128_pd::<0x31>(t1, t3),
+            ];
+            for (k, &v) in o.iter().enumerate().take(rows) {
+                let v = if relu { Self::y_relu(v) } else { v };
+                _mm256_storeu_pd(dst.add(k * dst_stride), v);
+            }
+        }
     }
 }
 

@@ -20,6 +20,8 @@ pub use avx512::Lanes;
 mod conv_avx2;
 #[cfg(target_arch = "x86_64")]
 pub use conv_avx2::Ymm;
+#[cfg(target_arch = "x86_64")]
+mod conv_sparse;
 
 /// What the AVX2 convolution needs of an element type; nothing off x86-64.
 #[cfg(not(target_arch = "x86_64"))]
@@ -102,31 +104,76 @@ mod conv;
 mod pool;
 
 use conv::conv_body;
-pub(crate) use conv::{ConvGeometry, pack as pack_conv, unpack as unpack_conv};
+pub(crate) use conv::{ConvGeometry, unpack as unpack_conv};
 pub(crate) use pool::PoolGeometry;
 use pool::max_pool_body;
 
 dispatch! {
     /// `y = b + W ⊛ x` for one sample (no activation), with the packed weights of
-    /// [`pack_conv`]; input rows that are all 0 are skipped with `skip_zeros`.
+    /// [`conv::pack`]; input rows that are all 0 are skipped with `skip_zeros`.
     fn conv<T: Float;>(
         g: &ConvGeometry, packed: &[T], bias: &[T], x: &[T], y: &mut [T], skip_zeros: bool
     ) => conv_body
 }
 
-/// `y = act(b + W ⊛ x)` for one sample, with the packed weights of [`pack_conv`]; input
-/// rows that are all 0 are skipped with `skip_zeros`. Stride-1 convolutions on a CPU
-/// with AVX2 and FMA take the hand-written kernel of `conv_avx2.rs`.
+/// The weights of a convolution packed for the kernels: [`conv::pack`]'s blocks of
+/// filters, and each tap's filters side by side for the sparse kernel.
+pub(crate) struct ConvWeights<T> {
+    pub(crate) packed: Box<[T]>,
+    pub(crate) by_tap: Box<[T]>,
+}
+
+impl<T: Float> ConvWeights<T> {
+    /// `weight` in OIHW order.
+    pub(crate) fn new(g: &ConvGeometry, weight: &[T]) -> Self {
+        #[cfg(target_arch = "x86_64")]
+        let by_tap = conv_sparse::pack_by_tap(g, weight);
+        #[cfg(not(target_arch = "x86_64"))]
+        let by_tap = Box::default();
+        Self {
+            packed: conv::pack(g, weight),
+            by_tap,
+        }
+    }
+}
+
+impl<T: Clone> Clone for ConvWeights<T> {
+    fn clone(&self) -> Self {
+        Self {
+            packed: self.packed.clone(),
+            by_tap: self.by_tap.clone(),
+        }
+    }
+}
+
+/// `y = act(b + W ⊛ x)` for one sample; input values that are 0 may be skipped with
+/// `skip_zeros` (every weight is finite). Stride-1 convolutions on a CPU with AVX2 and
+/// FMA take the hand-written kernels: `conv_sparse.rs` where few input values are not
+/// 0, `conv_avx2.rs` otherwise.
 #[inline]
 pub(crate) fn conv_activated<T: Float>(
     g: &ConvGeometry,
-    packed: &[T],
+    weights: &ConvWeights<T>,
     bias: &[T],
     x: &[T],
     y: &mut [T],
     skip_zeros: bool,
     activation: Activation<T>,
 ) {
+    let packed = &weights.packed;
+    #[cfg(target_arch = "x86_64")]
+    if level() != Level::Baseline && skip_zeros && conv_sparse::takes::<T>(g) {
+        let mut list = [const { std::mem::MaybeUninit::uninit() }; conv_sparse::LIST];
+        let list = conv_sparse::nonzeros(g, x, &mut list);
+        if conv_sparse::pays::<T>(g, list.len()) {
+            // SAFETY: `level()` found AVX2 and FMA; `takes` holds; `skip_zeros` means
+            // every weight is finite; the kernel checks the slices' lengths.
+            unsafe {
+                conv_sparse::conv(g, &weights.by_tap, bias, x, list, y, activation);
+            }
+            return;
+        }
+    }
     #[cfg(target_arch = "x86_64")]
     if level() != Level::Baseline && conv_avx2::takes::<T>(g) {
         // SAFETY: `level()` found AVX2 and FMA; `takes` holds; the callers (`Conv2d`)
