@@ -21,6 +21,11 @@ const NF: usize = 4;
 /// Bytes of the stack accumulator (`H'·W'` positions by up to `NF` registers).
 const ACC_BYTES: usize = 96 * 1024;
 
+/// The accumulator's bytes, aligned to a cache line: a register of a position then
+/// never straddles two lines (a split store costs two).
+#[repr(C, align(64))]
+struct Accumulator([MaybeUninit<u8>; ACC_BYTES]);
+
 /// The most input values (`C·H·W`) the list of non-zero positions takes.
 pub(crate) const MAX_INPUTS: usize = 4096;
 
@@ -134,10 +139,10 @@ pub(crate) unsafe fn conv<T: Float>(
             && list.iter().all(|&k| usize::from(k) < x.len()),
         "the convolution's buffers fit its geometry"
     );
-    let mut acc = [const { MaybeUninit::<u8>::uninit() }; ACC_BYTES];
+    let mut acc = Accumulator([const { MaybeUninit::uninit() }; ACC_BYTES]);
     // SAFETY: a byte buffer of `ACC_BYTES` has room for `H'·W'` positions of `NF`
-    // registers (`takes`); unaligned loads and stores are used throughout.
-    let acc = acc.as_mut_ptr().cast::<T>();
+    // registers (`takes`), and it is aligned for `T`.
+    let acc = acc.0.as_mut_ptr().cast::<T>();
     let regs = pass_registers::<T>(g);
     let mut f0 = 0;
     while f0 < g.f {
