@@ -176,9 +176,16 @@ pub(crate) fn conv_activated<T: Float>(
     }
     #[cfg(target_arch = "x86_64")]
     if level() != Level::Baseline && conv_avx2::takes::<T>(g) {
-        // SAFETY: `level()` found AVX2 and FMA; `takes` holds; the callers (`Conv2d`)
-        // pass slices of the geometry's lengths, which the kernel checks again.
-        unsafe { conv_avx2::conv(g, packed, bias, x, y, skip_zeros, activation) };
+        // SAFETY: `level()` found AVX2 and FMA (and AVX-512 for `conv_wide`); `takes`
+        // holds; the callers (`Conv2d`) pass slices of the geometry's lengths, which
+        // the kernel checks again.
+        unsafe {
+            if has_avx512() {
+                conv_avx2::conv_wide(g, packed, bias, x, y, skip_zeros, activation);
+            } else {
+                conv_avx2::conv(g, packed, bias, x, y, skip_zeros, activation);
+            }
+        }
         return;
     }
     conv(g, packed, bias, x, y, skip_zeros);
