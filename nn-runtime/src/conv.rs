@@ -2,6 +2,7 @@
 //! [`Conv2dConfig`].
 
 use std::fmt;
+use std::mem::MaybeUninit;
 
 use ndarray::{Array2, Array4, ArrayView2, CowArray, Ix2};
 
@@ -301,13 +302,23 @@ impl<T: Float, const IN: usize, const OUT: usize> Conv2d<T, IN, OUT> {
     /// skipped.
     #[inline]
     pub fn forward(&self, x: &[T; IN]) -> [T; OUT] {
-        let mut y = [T::zero(); OUT];
-        self.forward_into(x, &mut y);
-        y
+        // Not zeroed first (`OUT` values, 69 KB in the book's first layer): the kernels
+        // write every output.
+        let mut y = MaybeUninit::<[T; OUT]>::uninit();
+        // SAFETY: `[MaybeUninit<T>; OUT]` has the layout of `MaybeUninit<[T; OUT]>`.
+        let out = unsafe { &mut *y.as_mut_ptr().cast::<[MaybeUninit<T>; OUT]>() };
+        self.forward_uninit(x, out);
+        // SAFETY: `conv_activated` wrote every element.
+        unsafe { y.assume_init() }
     }
 
     /// One flat sample into `y` (`IN` and `OUT` values, checked by the callers).
     fn forward_into(&self, x: &[T], y: &mut [T]) {
+        self.forward_uninit(x, simd::as_uninit(y));
+    }
+
+    /// One flat sample into `y`, which is all written.
+    fn forward_uninit(&self, x: &[T], y: &mut [MaybeUninit<T>]) {
         simd::conv_activated(
             &self.config.geometry(),
             &self.weights,

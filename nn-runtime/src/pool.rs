@@ -3,6 +3,7 @@
 
 use std::fmt;
 use std::marker::PhantomData;
+use std::mem::MaybeUninit;
 
 use ndarray::{Array2, ArrayView2, CowArray, Ix2};
 
@@ -159,9 +160,13 @@ impl<T: Float, const IN: usize, const OUT: usize> MaxPool2d<T, IN, OUT> {
     /// One sample, without allocating.
     #[inline]
     pub fn forward(&self, x: &[T; IN]) -> [T; OUT] {
-        let mut y = [T::zero(); OUT];
-        simd::max_pool(&self.config.geometry(), x, &mut y);
-        y
+        // Not zeroed first: the kernel writes every output.
+        let mut y = MaybeUninit::<[T; OUT]>::uninit();
+        // SAFETY: `[MaybeUninit<T>; OUT]` has the layout of `MaybeUninit<[T; OUT]>`.
+        let out = unsafe { &mut *y.as_mut_ptr().cast::<[MaybeUninit<T>; OUT]>() };
+        simd::max_pool_uninit(&self.config.geometry(), x, out);
+        // SAFETY: `max_pool_uninit` wrote every element.
+        unsafe { y.assume_init() }
     }
 
     /// A batch, one flat sample per row (any layout), in blocks of rows shared by

@@ -10,6 +10,7 @@
 //! activation is applied to each piece of output while it is in L1.
 
 use std::arch::x86_64::*;
+use std::mem::MaybeUninit;
 
 use super::conv::{ConvGeometry, FILTER_BLOCK};
 use crate::{Activation, Float};
@@ -194,7 +195,8 @@ pub(crate) fn takes<T: Float>(g: &ConvGeometry) -> bool {
     g.sh == 1 && g.sw == 1 && rows <= MAX_ROWS && rows * row_len::<T>(g) <= BUFFER
 }
 
-/// `y = act(b + W ⊛ x)` for one sample: `x` of `C·H·W` values, `y` of `F·H'·W'`,
+/// `y = act(b + W ⊛ x)` for one sample: `x` of `C·H·W` values, `y` of `F·H'·W'` (all
+/// written, so it need not be initialised),
 /// `packed` from `conv::pack`, `bias` of `F`. With `skip_zeros` (every weight is
 /// finite) input rows that are all 0 are left out.
 ///
@@ -208,7 +210,7 @@ pub(crate) unsafe fn conv<T: Float>(
     packed: &[T],
     bias: &[T],
     x: &[T],
-    y: &mut [T],
+    y: &mut [MaybeUninit<T>],
     skip_zeros: bool,
     activation: Activation<T>,
 ) {
@@ -229,7 +231,7 @@ pub(crate) unsafe fn conv_wide<T: Float>(
     packed: &[T],
     bias: &[T],
     x: &[T],
-    y: &mut [T],
+    y: &mut [MaybeUninit<T>],
     skip_zeros: bool,
     activation: Activation<T>,
 ) {
@@ -248,7 +250,7 @@ unsafe fn conv_body<T: Float>(
     packed: &[T],
     bias: &[T],
     x: &[T],
-    y: &mut [T],
+    y: &mut [MaybeUninit<T>],
     skip_zeros: bool,
     activation: Activation<T>,
 ) {
@@ -266,7 +268,7 @@ unsafe fn conv_body<T: Float>(
     );
     // Not zeroed (32 KiB a call): a live row is written whole before a pass reads it,
     // and passes read live rows only.
-    let mut buffer = [const { std::mem::MaybeUninit::<T>::uninit() }; BUFFER];
+    let mut buffer = [const { MaybeUninit::<T>::uninit() }; BUFFER];
     let mut live = [0_u16; MAX_ROWS];
     let elementwise = activation != Activation::Softmax;
     for i in 0..g.oh {
@@ -321,7 +323,7 @@ unsafe fn conv_body<T: Float>(
                         let relu = activation == Activation::Relu;
                         let mut tmp = [T::zero(); 3 * 8];
                         let to = if n == cols {
-                            out.as_mut_ptr()
+                            out.as_mut_ptr().cast::<T>()
                         } else {
                             tmp.as_mut_ptr()
                         };
@@ -331,11 +333,12 @@ unsafe fn conv_body<T: Float>(
                         }
                         if n < cols {
                             for (o, &t) in out.iter_mut().zip(&tmp) {
-                                *o = t;
+                                o.write(t);
                             }
                         }
                         if elementwise && !relu {
-                            activation.apply_in_place(out);
+                            // The `n` values were all written just above.
+                            activation.apply_in_place(super::assume_init(out));
                         }
                     }
                 }
@@ -343,7 +346,9 @@ unsafe fn conv_body<T: Float>(
         }
     }
     if !elementwise {
-        activation.apply_in_place(y);
+        // SAFETY: every output was written above: each filter `f < F`, row and pass of
+        // columns.
+        activation.apply_in_place(unsafe { super::assume_init(y) });
     }
 }
 

@@ -114,7 +114,7 @@ const SPARSE_COST: (usize, usize) = (3, 1);
 
 /// `y = act(b + W ⊛ x)` for one sample whose input values that are not 0 sit at
 /// `list` (from [`nonzeros`]): `by_tap` from [`pack_by_tap`], `bias` of `F`, `y` of
-/// `F·H'·W'`.
+/// `F·H'·W'` (all written, so it need not be initialised).
 ///
 /// # Safety
 ///
@@ -126,7 +126,7 @@ pub(crate) unsafe fn conv<T: Float>(
     bias: &[T],
     x: &[T],
     list: &[u16],
-    y: &mut [T],
+    y: &mut [MaybeUninit<T>],
     activation: Activation<T>,
 ) {
     let fp = g.f.div_ceil(T::L) * T::L;
@@ -168,7 +168,8 @@ pub(crate) unsafe fn conv<T: Float>(
         f0 += n * T::L;
     }
     if activation != Activation::Relu {
-        activation.apply_in_place(y);
+        // SAFETY: the passes wrote every filter's plane.
+        activation.apply_in_place(unsafe { super::assume_init(y) });
     }
 }
 
@@ -247,14 +248,14 @@ unsafe fn transpose<T: Float>(
     g: &ConvGeometry,
     acc: *const T,
     stride: usize,
-    y: &mut [T],
+    y: &mut [MaybeUninit<T>],
     filters: usize,
     activation: Activation<T>,
 ) {
     let plane = g.oh * g.ow;
     assert!(y.len() >= filters * plane);
     let relu = activation == Activation::Relu;
-    let out = y.as_mut_ptr();
+    let out = y.as_mut_ptr().cast::<T>();
     let whole = plane / T::L * T::L;
     unsafe {
         for p in (0..whole).step_by(T::L) {
@@ -282,7 +283,7 @@ unsafe fn transpose<T: Float>(
 mod tests {
     use super::*;
     use crate::InitRng;
-    use crate::simd::{ConvWeights, Level, conv_activated, level};
+    use crate::simd::{ConvWeights, Level, as_uninit, conv_activated, level};
 
     fn geometry(
         c: usize,
@@ -350,7 +351,7 @@ mod tests {
         let mut y = vec![T::nan(); g.f * g.oh * g.ow];
         // SAFETY: the test runs only where `level()` found AVX2 and FMA, and `takes`
         // holds for its geometries.
-        unsafe { conv(g, &by_tap, &bias, &x, list, &mut y, activation) };
+        unsafe { conv(g, &by_tap, &bias, &x, list, as_uninit(&mut y), activation) };
         y
     }
 
@@ -471,7 +472,15 @@ mod tests {
         weight[3] = f32::INFINITY;
         let weights = ConvWeights::new(&g, &weight);
         let mut y = vec![0.0; g.f * g.oh * g.ow];
-        conv_activated(&g, &weights, &bias, &x, &mut y, false, Activation::Identity);
+        conv_activated(
+            &g,
+            &weights,
+            &bias,
+            &x,
+            as_uninit(&mut y),
+            false,
+            Activation::Identity,
+        );
         assert!(y[..576].iter().all(|v| v.is_nan()), "filter 0 is NaN");
         assert!(y[576..].iter().all(|v| !v.is_nan()), "the others are not");
     }
@@ -491,7 +500,15 @@ mod tests {
             let x = sparse_input(784, density, &mut rng);
             let want = reference(&g, &weight, &bias, &x);
             let mut y = vec![f64::NAN; want.len()];
-            conv_activated(&g, &weights, &bias, &x, &mut y, true, Activation::Relu);
+            conv_activated(
+                &g,
+                &weights,
+                &bias,
+                &x,
+                as_uninit(&mut y),
+                true,
+                Activation::Relu,
+            );
             for (n, (&a, &w)) in y.iter().zip(&want).enumerate() {
                 assert!(
                     (a - w.max(0.0)).abs() < 1e-12 * scale,
@@ -541,7 +558,7 @@ mod tests {
                             &bias,
                             &x,
                             list,
-                            &mut y,
+                            as_uninit(&mut y),
                             Activation::Relu,
                         )
                     };
@@ -556,7 +573,7 @@ mod tests {
                             &weights.packed,
                             &bias,
                             &x,
-                            &mut y,
+                            as_uninit(&mut y),
                             true,
                             Activation::Relu,
                         )

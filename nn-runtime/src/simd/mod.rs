@@ -7,6 +7,8 @@
 //! after asking the CPU (std caches the answer). `FMA` selects fused multiply-adds,
 //! which without the feature would be a slow library call.
 
+use std::mem::MaybeUninit;
+
 use ndarray::ArrayView2;
 
 use crate::{Activation, Float};
@@ -146,7 +148,25 @@ impl<T: Clone> Clone for ConvWeights<T> {
     }
 }
 
-/// `y = act(b + W ⊛ x)` for one sample; input values that are 0 may be skipped with
+/// `y` as memory to write: every kernel that takes it writes only initialised values.
+pub(crate) fn as_uninit<T: Float>(y: &mut [T]) -> &mut [MaybeUninit<T>] {
+    // SAFETY: `MaybeUninit<T>` has `T`'s layout, and the callers (the kernels of this
+    // module) write only initialised values through it.
+    unsafe { &mut *(std::ptr::from_mut(y) as *mut [MaybeUninit<T>]) }
+}
+
+/// `y` once every element has been written.
+///
+/// # Safety
+///
+/// Every element of `y` is initialised.
+pub(crate) unsafe fn assume_init<T: Float>(y: &mut [MaybeUninit<T>]) -> &mut [T] {
+    // SAFETY: as the caller guarantees; the layouts are the same.
+    unsafe { &mut *(std::ptr::from_mut(y) as *mut [T]) }
+}
+
+/// `y = act(b + W ⊛ x)` for one sample, `y` all written (it need not be initialised);
+/// input values that are 0 may be skipped with
 /// `skip_zeros` (every weight is finite). Stride-1 convolutions on a CPU with AVX2 and
 /// FMA take the hand-written kernels: `conv_sparse.rs` where few input values are not
 /// 0, `conv_avx2.rs` otherwise.
@@ -156,14 +176,14 @@ pub(crate) fn conv_activated<T: Float>(
     weights: &ConvWeights<T>,
     bias: &[T],
     x: &[T],
-    y: &mut [T],
+    y: &mut [MaybeUninit<T>],
     skip_zeros: bool,
     activation: Activation<T>,
 ) {
     let packed = &weights.packed;
     #[cfg(target_arch = "x86_64")]
     if level() != Level::Baseline && skip_zeros && conv_sparse::takes::<T>(g) {
-        let mut list = [const { std::mem::MaybeUninit::uninit() }; conv_sparse::LIST];
+        let mut list = [const { MaybeUninit::uninit() }; conv_sparse::LIST];
         let list = conv_sparse::nonzeros(g, x, &mut list);
         if conv_sparse::pays::<T>(g, list.len()) {
             // SAFETY: `level()` found AVX2 and FMA; `takes` holds; `skip_zeros` means
@@ -188,6 +208,11 @@ pub(crate) fn conv_activated<T: Float>(
         }
         return;
     }
+    for v in y.iter_mut() {
+        v.write(T::zero());
+    }
+    // SAFETY: written just above.
+    let y = unsafe { assume_init(y) };
     conv(g, packed, bias, x, y, skip_zeros);
     activation.apply_in_place(y);
 }
@@ -195,6 +220,23 @@ pub(crate) fn conv_activated<T: Float>(
 dispatch! {
     /// Max pooling of one sample.
     fn max_pool<T: Float;>(g: &PoolGeometry, x: &[T], y: &mut [T]) => max_pool_body
+}
+
+/// [`max_pool`] into `y`, which is all written (it need not be initialised).
+pub(crate) fn max_pool_uninit<T: Float>(g: &PoolGeometry, x: &[T], y: &mut [MaybeUninit<T>]) {
+    assert!(x.len() == g.c * g.h * g.w && y.len() == g.c * g.oh * g.ow);
+    #[cfg(target_arch = "x86_64")]
+    if level() != Level::Baseline && size_of::<T>() == 4 && pool::is_2x2(g) {
+        // SAFETY: `level()` found AVX2; `T` is `f32`, the only 4-byte `Float`; the
+        // lengths are checked above, and the kernel writes every output.
+        unsafe { pool::pool_2x2_f32(g, x.as_ptr().cast(), y.as_mut_ptr().cast()) };
+        return;
+    }
+    for v in y.iter_mut() {
+        v.write(T::zero());
+    }
+    // SAFETY: written just above.
+    max_pool(g, x, unsafe { assume_init(y) });
 }
 
 /// Whether this CPU runs the hand-written AVX-512 kernels of `avx512.rs`.

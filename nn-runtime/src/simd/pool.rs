@@ -20,6 +20,11 @@ pub(crate) struct PoolGeometry {
     pub(crate) ow: usize,
 }
 
+/// Whether the window and the stride are 2x2, the geometry of [`pool_2x2_f32`].
+pub(super) fn is_2x2(g: &PoolGeometry) -> bool {
+    (g.kh, g.kw, g.sh, g.sw) == (2, 2, 2, 2)
+}
+
 /// Input columns the stack buffer of row maxima holds.
 const COLUMNS: usize = 1024;
 
@@ -35,7 +40,7 @@ fn max_nan<T: Float>(m: T, a: T) -> T {
 #[inline(always)]
 pub(super) fn max_pool_body<T: Float, const FMA: bool>(g: &PoolGeometry, x: &[T], y: &mut [T]) {
     #[cfg(target_arch = "x86_64")]
-    if FMA && size_of::<T>() == 4 && (g.kh, g.kw, g.sh, g.sw) == (2, 2, 2, 2) {
+    if FMA && size_of::<T>() == 4 && is_2x2(g) {
         assert!(x.len() == g.c * g.h * g.w && y.len() == g.c * g.oh * g.ow);
         // SAFETY: `FMA` means the body is compiled for AVX2 (`dispatch!`); `T` is
         // `f32`, the only 4-byte `Float`; the lengths are checked above.
@@ -131,8 +136,8 @@ unsafe fn max_nan4(a: __m128, b: __m128) -> __m128 {
 /// The CPU has AVX2; `x` holds `c·h·w` values and `y` has room for `c·oh·ow`, the
 /// geometry's window and stride being 2x2.
 #[cfg(target_arch = "x86_64")]
-#[inline(always)]
-unsafe fn pool_2x2_f32(g: &PoolGeometry, x: *const f32, y: *mut f32) {
+#[target_feature(enable = "avx2")]
+pub(super) unsafe fn pool_2x2_f32(g: &PoolGeometry, x: *const f32, y: *mut f32) {
     unsafe {
         for c in 0..g.c {
             for i in 0..g.oh {
@@ -205,6 +210,12 @@ mod tests {
                 crate::simd::max_pool(&g, &x, &mut y);
                 let mut plain = vec![0.0; y.len()];
                 max_pool_plain(&g, &x, &mut plain);
+                let mut uninit = vec![f32::NAN; y.len()];
+                crate::simd::max_pool_uninit(&g, &x, crate::simd::as_uninit(&mut uninit));
+                assert_eq!(
+                    y.iter().map(|v| v.to_bits()).collect::<Vec<_>>(),
+                    uninit.iter().map(|v| v.to_bits()).collect::<Vec<_>>()
+                );
                 for (k, (a, b)) in y.iter().zip(&plain).enumerate() {
                     assert!(
                         a == b || (a.is_nan() && b.is_nan()),
