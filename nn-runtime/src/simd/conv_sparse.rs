@@ -64,12 +64,7 @@ pub(crate) fn pack_by_tap<T: Float>(g: &ConvGeometry, weight: &[T]) -> Box<[T]> 
 }
 
 /// The positions (`c·H·W + h·W + w`) of the input values that are not 0 (NaN is not
-/// 0), written to `list`; `x` has `C·H·W` values, at most [`MAX_INPUTS`].
-///
-/// They are listed by phase: first the positions whose `h` is a multiple of `Kh` and
-/// `w` of `Kw`, then the next phase, so that consecutive values in the list add to
-/// disjoint windows of outputs: an output's read-modify-writes are then far apart, and
-/// the kernel does not wait for the store of one before the load of the next.
+/// 0), in order, written to `list`; `x` has `C·H·W` values, at most [`MAX_INPUTS`].
 #[inline]
 pub(crate) fn nonzeros<'l, T: Float>(
     g: &ConvGeometry,
@@ -78,20 +73,10 @@ pub(crate) fn nonzeros<'l, T: Float>(
 ) -> &'l [u16] {
     assert!(x.len() == g.c * g.h * g.w && x.len() <= MAX_INPUTS);
     let mut n = 0;
-    for c in 0..g.c {
-        for hp in 0..g.kh.min(g.h) {
-            for wp in 0..g.kw.min(g.w) {
-                for h in (hp..g.h).step_by(g.kh) {
-                    let row = (c * g.h + h) * g.w;
-                    for k in (row + wp..row + g.w).step_by(g.kw) {
-                        // Without a branch: the next slot is overwritten unless this
-                        // value counts.
-                        list[n].write(k as u16);
-                        n += usize::from(x[k] != T::zero());
-                    }
-                }
-            }
-        }
+    for (k, &v) in x.iter().enumerate() {
+        // Without a branch: the next slot is overwritten unless this value counts.
+        list[n].write(k as u16);
+        n += usize::from(v != T::zero());
     }
     // SAFETY: slots `..n` were written (slot `n − 1` last by the value that counted).
     unsafe { std::slice::from_raw_parts(list.as_ptr().cast::<u16>(), n) }
@@ -109,8 +94,8 @@ pub(crate) fn pays<T: Float>(g: &ConvGeometry, nonzeros: usize) -> bool {
 
 /// The cost of one register's read-modify-write in the sparse kernel against a
 /// multiply-add of the dense one, as a fraction (measured by `density_timing` below:
-/// on the book's first layer the kernels break even near 190 values of 784 not 0).
-const SPARSE_COST: (usize, usize) = (3, 1);
+/// on the book's first layer the kernels break even near 250 values of 784 not 0).
+const SPARSE_COST: (usize, usize) = (9, 4);
 
 /// `y = act(b + W ⊛ x)` for one sample whose input values that are not 0 sit at
 /// `list` (from [`nonzeros`]): `by_tap` from [`pack_by_tap`], `bias` of `F`, `y` of
@@ -205,8 +190,9 @@ unsafe fn pass<T: Float, const R: usize>(
         }
         let plane = g.h * g.w;
         let w_base = by_tap.as_ptr().add(f0);
-        for &k in list {
-            let k = usize::from(k);
+        let mut n = 0;
+        while n < list.len() {
+            let k = usize::from(list[n]);
             let (c, hw) = (k / plane, k % plane);
             let (h, w) = (hw / g.w, hw % g.w);
             let xv = T::y_splat(x.as_ptr().add(k));
@@ -214,6 +200,44 @@ unsafe fn pass<T: Float, const R: usize>(
             let (hp, wp) = (h + g.ph, w + g.pw);
             let u_lo = (hp + 1).saturating_sub(g.oh);
             let u_hi = hp.min(g.kh - 1);
+            // The next value on the row, when both reach all `Kw` columns of taps:
+            // output column `wp + 1 − t` takes tap `t` of the right one and `t − 1` of
+            // this one, `Kw + 1` read-modify-writes for the two instead of `2·Kw`.
+            let pair = list.get(n + 1) == Some(&((k + 1) as u16))
+                && w + 1 < g.w
+                && wp + 1 < g.ow
+                && wp >= g.kw - 1;
+            if pair {
+                let x2 = T::y_splat(x.as_ptr().add(k + 1));
+                for u in u_lo..=u_hi {
+                    let i = hp - u;
+                    let w_row = w_base.add((c * g.kh + u) * g.kw * fp);
+                    let a_row = acc.add((i * g.ow + wp + 1) * stride);
+                    for r in 0..R {
+                        let a = a_row.add(r * T::L);
+                        let s = T::y_mul_add(x2, T::y_load(w_row.add(r * T::L)), T::y_load(a));
+                        T::y_store(a, s);
+                    }
+                    for t in 1..g.kw {
+                        let a_pos = a_row.sub(t * stride);
+                        for r in 0..R {
+                            let a = a_pos.add(r * T::L);
+                            let w1 = T::y_load(w_row.add((t - 1) * fp + r * T::L));
+                            let w2 = T::y_load(w_row.add(t * fp + r * T::L));
+                            let s = T::y_mul_add(xv, w1, T::y_load(a));
+                            T::y_store(a, T::y_mul_add(x2, w2, s));
+                        }
+                    }
+                    let a_pos = a_row.sub(g.kw * stride);
+                    for r in 0..R {
+                        let a = a_pos.add(r * T::L);
+                        let w1 = T::y_load(w_row.add((g.kw - 1) * fp + r * T::L));
+                        T::y_store(a, T::y_mul_add(xv, w1, T::y_load(a)));
+                    }
+                }
+                n += 2;
+                continue;
+            }
             let v_lo = (wp + 1).saturating_sub(g.ow);
             let v_hi = wp.min(g.kw - 1);
             for u in u_lo..=u_hi {
@@ -233,6 +257,7 @@ unsafe fn pass<T: Float, const R: usize>(
                     }
                 }
             }
+            n += 1;
         }
     }
 }
