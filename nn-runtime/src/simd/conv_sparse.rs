@@ -200,40 +200,44 @@ unsafe fn pass<T: Float, const R: usize>(
             let (hp, wp) = (h + g.ph, w + g.pw);
             let u_lo = (hp + 1).saturating_sub(g.oh);
             let u_hi = hp.min(g.kh - 1);
-            // The next value on the row, when both reach all `Kw` columns of taps:
-            // output column `wp + 1 − t` takes tap `t` of the right one and `t − 1` of
-            // this one, `Kw + 1` read-modify-writes for the two instead of `2·Kw`.
-            let pair = list.get(n + 1) == Some(&((k + 1) as u16))
-                && w + 1 < g.w
-                && wp + 1 < g.ow
-                && wp >= g.kw - 1;
-            if pair {
-                let x2 = T::y_splat(x.as_ptr().add(k + 1));
+            // The next one or two values on the row, when all reach all `Kw` columns
+            // of taps: output column `wp + m − 1 − t` takes tap `t + q + 1 − m` of value
+            // `q` of the `m`, `Kw + m − 1` read-modify-writes per tap row instead of
+            // `m·Kw`.
+            let next = |q: usize| list.get(n + q) == Some(&((k + q) as u16)) && w + q < g.w;
+            let interior = wp >= g.kw - 1;
+            if interior && g.kw >= 3 && next(1) && next(2) && wp + 2 < g.ow {
+                let [x1, x2, x3] = [0, 1, 2].map(|q| T::y_splat(x.as_ptr().add(k + q)));
                 for u in u_lo..=u_hi {
                     let i = hp - u;
-                    let w_row = w_base.add((c * g.kh + u) * g.kw * fp);
+                    let wr = w_base.add((c * g.kh + u) * g.kw * fp);
+                    let wt = |v: usize| wr.add(v * fp);
+                    let a_row = acc.add((i * g.ow + wp + 2) * stride);
+                    let a = |t: usize| a_row.sub(t * stride);
+                    add::<T, R, 1>(a(0), [x3], [wt(0)]);
+                    add::<T, R, 2>(a(1), [x2, x3], [wt(0), wt(1)]);
+                    for t in 2..g.kw {
+                        add::<T, R, 3>(a(t), [x1, x2, x3], [wt(t - 2), wt(t - 1), wt(t)]);
+                    }
+                    add::<T, R, 2>(a(g.kw), [x1, x2], [wt(g.kw - 2), wt(g.kw - 1)]);
+                    add::<T, R, 1>(a(g.kw + 1), [x1], [wt(g.kw - 1)]);
+                }
+                n += 3;
+                continue;
+            }
+            if interior && next(1) && wp + 1 < g.ow {
+                let [x1, x2] = [0, 1].map(|q| T::y_splat(x.as_ptr().add(k + q)));
+                for u in u_lo..=u_hi {
+                    let i = hp - u;
+                    let wr = w_base.add((c * g.kh + u) * g.kw * fp);
+                    let wt = |v: usize| wr.add(v * fp);
                     let a_row = acc.add((i * g.ow + wp + 1) * stride);
-                    for r in 0..R {
-                        let a = a_row.add(r * T::L);
-                        let s = T::y_mul_add(x2, T::y_load(w_row.add(r * T::L)), T::y_load(a));
-                        T::y_store(a, s);
-                    }
+                    let a = |t: usize| a_row.sub(t * stride);
+                    add::<T, R, 1>(a(0), [x2], [wt(0)]);
                     for t in 1..g.kw {
-                        let a_pos = a_row.sub(t * stride);
-                        for r in 0..R {
-                            let a = a_pos.add(r * T::L);
-                            let w1 = T::y_load(w_row.add((t - 1) * fp + r * T::L));
-                            let w2 = T::y_load(w_row.add(t * fp + r * T::L));
-                            let s = T::y_mul_add(xv, w1, T::y_load(a));
-                            T::y_store(a, T::y_mul_add(x2, w2, s));
-                        }
+                        add::<T, R, 2>(a(t), [x1, x2], [wt(t - 1), wt(t)]);
                     }
-                    let a_pos = a_row.sub(g.kw * stride);
-                    for r in 0..R {
-                        let a = a_pos.add(r * T::L);
-                        let w1 = T::y_load(w_row.add((g.kw - 1) * fp + r * T::L));
-                        T::y_store(a, T::y_mul_add(xv, w1, T::y_load(a)));
-                    }
+                    add::<T, R, 1>(a(g.kw), [x1], [wt(g.kw - 1)]);
                 }
                 n += 2;
                 continue;
@@ -258,6 +262,30 @@ unsafe fn pass<T: Float, const R: usize>(
                 }
             }
             n += 1;
+        }
+    }
+}
+
+/// Adds `Σ xs[q] · w[q]` to the `R` registers of one position of the accumulator at
+/// `a`, `w[q]` pointing at the filters of a tap.
+///
+/// # Safety
+///
+/// AVX2 and FMA; `a` and each `w[q]` are valid for `R` registers.
+#[inline(always)]
+unsafe fn add<T: Float, const R: usize, const Q: usize>(
+    a: *mut T,
+    xs: [T::Y; Q],
+    w: [*const T; Q],
+) {
+    unsafe {
+        for r in 0..R {
+            let a = a.add(r * T::L);
+            let mut sum = T::y_load(a);
+            for q in 0..Q {
+                sum = T::y_mul_add(xs[q], T::y_load(w[q].add(r * T::L)), sum);
+            }
+            T::y_store(a, sum);
         }
     }
 }
@@ -558,13 +586,20 @@ mod tests {
         let bias: Vec<f32> = (0..g.f).map(|_| rng.normal() as f32).collect();
         let weights = ConvWeights::new(&g, &weight);
         let mut y = vec![0.0_f32; g.f * g.oh * g.ow];
-        for density in [0.1, 0.15, 0.2, 0.25, 0.3, 0.35, 0.4, 0.5, 0.6] {
-            // Non-zeros inside the central 20x20, as in MNIST.
+        let densities = [0.1, 0.15, 0.2, 0.25, 0.3, 0.35, 0.4, 0.5, 0.6];
+        // Scattered values inside the central 20x20, then strokes (rings of growing
+        // thickness, as MNIST's digits are drawn).
+        for (case, density) in densities.iter().chain(&[0.1, 0.2, 0.3, 0.4]).enumerate() {
             let x: Vec<f32> = (0..784)
                 .map(|k| {
-                    let (h, w) = (k / 28, k % 28);
-                    let inside = (4..24).contains(&h) && (4..24).contains(&w);
-                    let keep = inside && rng.normal().abs() < density * 784.0 / 400.0 * 1.5;
+                    let (h, w) = ((k / 28) as f64, (k % 28) as f64);
+                    let keep = if case < densities.len() {
+                        let inside = (4.0..24.0).contains(&h) && (4.0..24.0).contains(&w);
+                        inside && rng.normal().abs() < density * 784.0 / 400.0 * 1.5
+                    } else {
+                        let r = ((h - 13.5) / 8.0).hypot((w - 13.5) / 6.0);
+                        (r - 1.0).abs() < density * 0.9
+                    };
                     if keep { rng.normal().abs() as f32 } else { 0.0 }
                 })
                 .collect();
