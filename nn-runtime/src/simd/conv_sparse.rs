@@ -134,21 +134,16 @@ pub(crate) unsafe fn conv<T: Float>(
         let n = (g.f - f0).div_ceil(T::L).min(regs);
         // SAFETY: AVX2+FMA; the bounds are those `takes` and the assert establish.
         unsafe {
-            match n {
-                1 => pass::<T, 1>(g, by_tap, fp, f0, bias, x, list, acc),
-                2 => pass::<T, 2>(g, by_tap, fp, f0, bias, x, list, acc),
-                3 => pass::<T, 3>(g, by_tap, fp, f0, bias, x, list, acc),
-                _ => pass::<T, NF>(g, by_tap, fp, f0, bias, x, list, acc),
-            }
             let filters = (g.f - f0).min(n * T::L);
-            transpose::<T>(
-                g,
-                acc,
-                n * T::L,
-                &mut y[f0 * g.oh * g.ow..],
-                filters,
-                activation,
-            );
+            let out = y[f0 * g.oh * g.ow..].as_mut_ptr().cast::<T>();
+            let relu = activation == Activation::Relu;
+            let args = (g, by_tap, fp, f0, bias, x, list, acc);
+            match n {
+                1 => pass::<T, 1>(args, out, filters, relu),
+                2 => pass::<T, 2>(args, out, filters, relu),
+                3 => pass::<T, 3>(args, out, filters, relu),
+                _ => pass::<T, NF>(args, out, filters, relu),
+            }
         }
         f0 += n * T::L;
     }
@@ -158,46 +153,101 @@ pub(crate) unsafe fn conv<T: Float>(
     }
 }
 
-/// Fills the accumulator (`H'·W'` positions of `R` registers) with the biases of
-/// filters `f0 ..`, then adds every listed input value times every weight of its taps.
+/// The arguments of [`pass`] that [`conv_body`] passes on as they are.
+type PassArgs<'a, T> = (
+    &'a ConvGeometry,
+    &'a [T],
+    usize,
+    usize,
+    &'a [T],
+    &'a [T],
+    &'a [u16],
+    *mut T,
+);
+
+/// Adds every listed input value times every weight of its taps to the accumulator
+/// (output rows of `W'` positions of `R` registers, filters `f0 ..`), each output row
+/// starting at the biases, and writes the rows to `out` (the plane of filter `f0`),
+/// the first `filters` filters, with relu if `relu`.
+///
+/// With one input channel the list goes down the rows in order, so an output row is
+/// complete once the input rows its taps reach are done: the accumulator is then a
+/// ring of `Kh` rows (15 KiB for the book's layer, in L1), each written out as soon as
+/// it is complete. With more channels it holds every output row.
 ///
 /// # Safety
 ///
-/// As [`conv`]; `acc` has room for `H'·W'·R·L` values.
+/// As [`conv`]; `acc` has room for `H'·W'·R·L` values, `out` for `filters` planes.
 #[inline(always)]
-#[allow(clippy::too_many_arguments)]
 unsafe fn pass<T: Float, const R: usize>(
-    g: &ConvGeometry,
-    by_tap: &[T],
-    fp: usize,
-    f0: usize,
-    bias: &[T],
-    x: &[T],
-    list: &[u16],
-    acc: *mut T,
+    (g, by_tap, fp, f0, bias, x, list, acc): PassArgs<'_, T>,
+    out: *mut T,
+    filters: usize,
+    relu: bool,
 ) {
     let stride = R * T::L;
+    let ring = if g.c == 1 { g.kh.min(g.oh) } else { g.oh };
+    let plane = g.oh * g.ow;
     unsafe {
         let mut b = [T::zero(); NF * 8];
         for (k, b) in b.iter_mut().enumerate().take(stride) {
             *b = bias.get(f0 + k).copied().unwrap_or(T::zero());
         }
         let bv: [T::Y; R] = std::array::from_fn(|r| T::y_load(b.as_ptr().add(r * T::L)));
-        for p in 0..g.oh * g.ow {
-            for (r, &v) in bv.iter().enumerate() {
-                T::y_store(acc.add(p * stride + r * T::L), v);
-            }
+        // The first position of output row `i` in the accumulator.
+        let row = |i: usize| acc.add((i % ring) * g.ow * stride);
+        // Not closures, which would not inherit the target features: macros.
+        macro_rules! start {
+            ($i:expr) => {
+                start_row::<T, R>(row($i), &bv, g.ow)
+            };
         }
-        let plane = g.h * g.w;
+        macro_rules! finish {
+            ($i:expr) => {
+                finish_row::<T>(
+                    row($i),
+                    stride,
+                    out.add($i * g.ow),
+                    plane,
+                    g.ow,
+                    filters,
+                    relu,
+                )
+            };
+        }
+        // Output rows `..started` hold their biases or more, `..finished` are written.
+        let (mut started, mut finished) = (0, 0);
+        if ring == g.oh {
+            for i in 0..g.oh {
+                start!(i);
+            }
+            started = g.oh;
+        }
+        let in_plane = g.h * g.w;
         let w_base = by_tap.as_ptr().add(f0);
         let mut n = 0;
         while n < list.len() {
             let k = usize::from(list[n]);
-            let (c, hw) = (k / plane, k % plane);
+            let (c, hw) = (k / in_plane, k % in_plane);
             let (h, w) = (hw / g.w, hw % g.w);
             let xv = T::y_splat(x.as_ptr().add(k));
             // Tap (u, v) takes x[c, h, w] to output (h + Ph − u, w + Pw − v).
             let (hp, wp) = (h + g.ph, w + g.pw);
+            if ring < g.oh {
+                // Rows above `hp + 1 − Kh` take nothing more; rows to `hp` take this one.
+                while finished + g.kh < hp + 1 {
+                    if finished == started {
+                        start!(started);
+                        started += 1;
+                    }
+                    finish!(finished);
+                    finished += 1;
+                }
+                while started <= hp.min(g.oh - 1) {
+                    start!(started);
+                    started += 1;
+                }
+            }
             let u_lo = (hp + 1).saturating_sub(g.oh);
             let u_hi = hp.min(g.kh - 1);
             // The next one or two values on the row, when all reach all `Kw` columns
@@ -212,7 +262,7 @@ unsafe fn pass<T: Float, const R: usize>(
                     let i = hp - u;
                     let wr = w_base.add((c * g.kh + u) * g.kw * fp);
                     let wt = |v: usize| wr.add(v * fp);
-                    let a_row = acc.add((i * g.ow + wp + 2) * stride);
+                    let a_row = row(i).add((wp + 2) * stride);
                     let a = |t: usize| a_row.sub(t * stride);
                     add::<T, R, 1>(a(0), [x3], [wt(0)]);
                     add::<T, R, 2>(a(1), [x2, x3], [wt(0), wt(1)]);
@@ -231,7 +281,7 @@ unsafe fn pass<T: Float, const R: usize>(
                     let i = hp - u;
                     let wr = w_base.add((c * g.kh + u) * g.kw * fp);
                     let wt = |v: usize| wr.add(v * fp);
-                    let a_row = acc.add((i * g.ow + wp + 1) * stride);
+                    let a_row = row(i).add((wp + 1) * stride);
                     let a = |t: usize| a_row.sub(t * stride);
                     add::<T, R, 1>(a(0), [x2], [wt(0)]);
                     for t in 1..g.kw {
@@ -247,7 +297,7 @@ unsafe fn pass<T: Float, const R: usize>(
             for u in u_lo..=u_hi {
                 let i = hp - u;
                 let w_row = w_base.add((c * g.kh + u) * g.kw * fp);
-                let a_row = acc.add((i * g.ow + wp) * stride);
+                let a_row = row(i).add(wp * stride);
                 for v in v_lo..=v_hi {
                     let wt = w_row.add(v * fp);
                     let a = a_row.sub(v * stride);
@@ -262,6 +312,71 @@ unsafe fn pass<T: Float, const R: usize>(
                 }
             }
             n += 1;
+        }
+        while finished < g.oh {
+            if finished == started {
+                start!(started);
+                started += 1;
+            }
+            finish!(finished);
+            finished += 1;
+        }
+    }
+}
+
+/// Sets the `W'` positions of `R` registers from `a` on to the biases `bv`.
+///
+/// # Safety
+///
+/// AVX2; `a` is valid for `W'·R` registers.
+#[inline(always)]
+unsafe fn start_row<T: Float, const R: usize>(a: *mut T, bv: &[T::Y; R], ow: usize) {
+    unsafe {
+        for p in 0..ow {
+            for (r, &v) in bv.iter().enumerate() {
+                T::y_store(a.add((p * R + r) * T::L), v);
+            }
+        }
+    }
+}
+
+/// Writes the `W'` positions (`stride` values apart) from `a` on to `o`, the row's first
+/// output in the plane of the first filter, `plane` apart for the next `filters`, with
+/// relu if `relu`.
+///
+/// # Safety
+///
+/// AVX2; the pointers are valid for those values.
+#[inline(always)]
+unsafe fn finish_row<T: Float>(
+    a: *const T,
+    stride: usize,
+    o: *mut T,
+    plane: usize,
+    ow: usize,
+    filters: usize,
+    relu: bool,
+) {
+    unsafe {
+        let whole = ow / T::L * T::L;
+        for j in (0..whole).step_by(T::L) {
+            for f in (0..filters).step_by(T::L) {
+                let rows = (filters - f).min(T::L);
+                T::y_transpose(
+                    a.add(j * stride + f),
+                    stride,
+                    o.add(f * plane + j),
+                    plane,
+                    rows,
+                    relu,
+                );
+            }
+        }
+        for j in whole..ow {
+            for f in 0..filters {
+                let v = *a.add(j * stride + f);
+                *o.add(f * plane + j) = if relu { crate::kernels::relu(v) } else { v };
+            }
         }
     }
 }
@@ -286,48 +401,6 @@ unsafe fn add<T: Float, const R: usize, const Q: usize>(
                 sum = T::y_mul_add(xs[q], T::y_load(w[q].add(r * T::L)), sum);
             }
             T::y_store(a, sum);
-        }
-    }
-}
-
-/// Writes the accumulator (`H'·W'` positions of `stride` values) to `y`, one plane of
-/// `H'·W'` per filter for the first `filters`, relu applied where it is the activation.
-///
-/// # Safety
-///
-/// AVX2; `y` holds at least `filters` planes.
-#[inline(always)]
-unsafe fn transpose<T: Float>(
-    g: &ConvGeometry,
-    acc: *const T,
-    stride: usize,
-    y: &mut [MaybeUninit<T>],
-    filters: usize,
-    activation: Activation<T>,
-) {
-    let plane = g.oh * g.ow;
-    assert!(y.len() >= filters * plane);
-    let relu = activation == Activation::Relu;
-    let out = y.as_mut_ptr().cast::<T>();
-    let whole = plane / T::L * T::L;
-    unsafe {
-        for p in (0..whole).step_by(T::L) {
-            for f in (0..filters).step_by(T::L) {
-                T::y_transpose(
-                    acc.add(p * stride + f),
-                    stride,
-                    out.add(f * plane + p),
-                    plane,
-                    (filters - f).min(T::L),
-                    relu,
-                );
-            }
-        }
-        for p in whole..plane {
-            for f in 0..filters {
-                let v = *acc.add(p * stride + f);
-                *out.add(f * plane + p) = if relu { crate::kernels::relu(v) } else { v };
-            }
         }
     }
 }
