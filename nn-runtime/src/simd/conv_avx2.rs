@@ -44,6 +44,8 @@ pub trait Ymm: Copy {
     unsafe fn y_mul_add(a: Self::Y, b: Self::Y, c: Self::Y) -> Self::Y;
     /// `max(a, 0)` in every lane, 0 for NaN: [`relu`](crate::kernels::relu).
     unsafe fn y_relu(a: Self::Y) -> Self::Y;
+    /// Bit `k` set where element `k` of the `L` from `p` is not 0 (NaN is not 0).
+    unsafe fn y_nonzero_mask(p: *const Self) -> u32;
     /// Reads `L` registers `src_stride` apart and writes the first `rows` registers of
     /// their transpose `dst_stride` apart (register `k` holds element `k` of each),
     /// relu applied with `relu`.
@@ -82,6 +84,13 @@ impl Ymm for f32 {
     unsafe fn y_relu(a: __m256) -> __m256 {
         // MAXPS gives its second operand where the first is NaN.
         unsafe { _mm256_max_ps(a, _mm256_setzero_ps()) }
+    }
+    #[inline(always)]
+    unsafe fn y_nonzero_mask(p: *const f32) -> u32 {
+        unsafe {
+            let ne = _mm256_cmp_ps::<_CMP_NEQ_UQ>(_mm256_loadu_ps(p), _mm256_setzero_ps());
+            _mm256_movemask_ps(ne) as u32
+        }
     }
     #[inline(always)]
     unsafe fn y_transpose(
@@ -152,6 +161,13 @@ impl Ymm for f64 {
     unsafe fn y_relu(a: __m256d) -> __m256d {
         // MAXPD gives its second operand where the first is NaN.
         unsafe { _mm256_max_pd(a, _mm256_setzero_pd()) }
+    }
+    #[inline(always)]
+    unsafe fn y_nonzero_mask(p: *const f64) -> u32 {
+        unsafe {
+            let ne = _mm256_cmp_pd::<_CMP_NEQ_UQ>(_mm256_loadu_pd(p), _mm256_setzero_pd());
+            _mm256_movemask_pd(ne) as u32
+        }
     }
     #[inline(always)]
     unsafe fn y_transpose(

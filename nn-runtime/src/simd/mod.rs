@@ -184,7 +184,8 @@ pub(crate) fn conv_activated<T: Float>(
     #[cfg(target_arch = "x86_64")]
     if level() != Level::Baseline && skip_zeros && conv_sparse::takes::<T>(g) {
         let mut list = [const { MaybeUninit::uninit() }; conv_sparse::LIST];
-        let list = conv_sparse::nonzeros(g, x, &mut list);
+        // SAFETY: `level()` found AVX2.
+        let list = unsafe { conv_sparse::nonzeros(g, x, &mut list) };
         if conv_sparse::pays::<T>(g, list.len()) {
             // SAFETY: `level()` found AVX2 and FMA; `takes` holds; `skip_zeros` means
             // every weight is finite; the kernel checks the slices' lengths.
