@@ -267,12 +267,35 @@ unsafe fn pass<T: Float, const R: usize>(
             }
             let u_lo = (hp + 1).saturating_sub(g.oh);
             let u_hi = hp.min(g.kh - 1);
-            // The next one or two values on the row, when all reach all `Kw` columns
+            // The next one to three values on the row, when all reach all `Kw` columns
             // of taps: output column `wp + m − 1 − t` takes tap `t + q + 1 − m` of value
             // `q` of the `m`, `Kw + m − 1` read-modify-writes per tap row instead of
             // `m·Kw`.
             let next = |q: usize| list.get(n + q) == Some(&((k + q) as u16)) && w + q < g.w;
             let interior = wp >= g.kw - 1;
+            if interior && g.kw >= 3 && next(1) && next(2) && next(3) && wp + 3 < g.ow {
+                let [x1, x2, x3, x4] = [0, 1, 2, 3].map(|q| T::y_splat(x.as_ptr().add(k + q)));
+                for u in u_lo..=u_hi {
+                    let i = hp - u;
+                    let wr = w_base.add((c * g.kh + u) * g.kw * fp);
+                    let wt = |v: usize| wr.add(v * fp);
+                    let a_row = row(i).add((wp + 3) * stride);
+                    let a = |t: usize| a_row.sub(t * stride);
+                    add::<T, R, 1>(a(0), [x4], [wt(0)]);
+                    add::<T, R, 2>(a(1), [x3, x4], [wt(0), wt(1)]);
+                    add::<T, R, 3>(a(2), [x2, x3, x4], [wt(0), wt(1), wt(2)]);
+                    for t in 3..g.kw {
+                        let w4 = [wt(t - 3), wt(t - 2), wt(t - 1), wt(t)];
+                        add::<T, R, 4>(a(t), [x1, x2, x3, x4], w4);
+                    }
+                    let kw = g.kw;
+                    add::<T, R, 3>(a(kw), [x1, x2, x3], [wt(kw - 3), wt(kw - 2), wt(kw - 1)]);
+                    add::<T, R, 2>(a(kw + 1), [x1, x2], [wt(kw - 2), wt(kw - 1)]);
+                    add::<T, R, 1>(a(kw + 2), [x1], [wt(kw - 1)]);
+                }
+                n += 4;
+                continue;
+            }
             if interior && g.kw >= 3 && next(1) && next(2) && wp + 2 < g.ow {
                 let [x1, x2, x3] = [0, 1, 2].map(|q| T::y_splat(x.as_ptr().add(k + q)));
                 for u in u_lo..=u_hi {
