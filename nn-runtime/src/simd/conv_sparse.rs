@@ -111,8 +111,10 @@ pub(crate) fn pays<T: Float>(g: &ConvGeometry, nonzeros: usize) -> bool {
 
 /// The cost of one register's read-modify-write in the sparse kernel against a
 /// multiply-add of the dense one, as a fraction (measured by `density_timing` below:
-/// on the book's first layer the kernels break even near 250 values of 784 not 0).
-const SPARSE_COST: (usize, usize) = (9, 4);
+/// on the book's first layer the kernels break even between 300 and 400 values of 784
+/// not 0, later on stroke-like inputs, whose runs of values the sparse kernel adds at
+/// once; it is not always the better one above 300 on a loaded machine).
+const SPARSE_COST: (usize, usize) = (2, 1);
 
 /// `y = act(b + W ⊛ x)` for one sample whose input values that are not 0 sit at
 /// `list` (from [`nonzeros`]): `by_tap` from [`pack_by_tap`], `bias` of `F`, `y` of
@@ -703,7 +705,11 @@ mod tests {
         let densities = [0.1, 0.15, 0.2, 0.25, 0.3, 0.35, 0.4, 0.5, 0.6];
         // Scattered values inside the central 20x20, then strokes (rings of growing
         // thickness, as MNIST's digits are drawn).
-        for (case, density) in densities.iter().chain(&[0.1, 0.2, 0.3, 0.4]).enumerate() {
+        for (case, density) in densities
+            .iter()
+            .chain(&[0.1, 0.2, 0.3, 0.4, 0.55, 0.7])
+            .enumerate()
+        {
             let x: Vec<f32> = (0..784)
                 .map(|k| {
                     let (h, w) = ((k / 28) as f64, (k % 28) as f64);
