@@ -3,8 +3,9 @@
 //! `network!` generates it: one sample, and batches of 100 and 10,000. The network runs
 //! on dense inputs and on sparse ones shaped like MNIST digits (about 80 % zeros), since
 //! on AVX-512 the kernels skip inputs that are 0. Then the convolution and pooling
-//! layers of the book's SimpleConvNet (chapter 7). `cargo bench -p nn-runtime` runs them
-//! all in about a minute; `cargo bench -p nn-runtime -- simple_convnet` only the latter.
+//! layers of the book's SimpleConvNet (chapter 7), and the whole network. `cargo bench -p
+//! nn-runtime` runs them all in about a minute; `cargo bench -p nn-runtime --
+//! simple_convnet` only the latter.
 
 use std::hint::black_box;
 use std::time::Duration;
@@ -22,6 +23,19 @@ network! {
         input 784
         layer affine 784 -> 50 act sigmoid
         layer affine 50 -> 100 act sigmoid
+        layer affine 100 -> 10 act softmax
+    }
+}
+
+// The book's SimpleConvNet (examples/nets/simple_convnet.nn), with random He weights:
+// the whole stack as generated code runs it, for `simple_convnet_network`.
+network! {
+    network SimpleConvNet {
+        input 1x28x28
+        layer conv 1x28x28 -> 30x24x24 kernel 5 act relu
+        layer maxpool 30x24x24 -> 30x12x12 size 2
+        layer flatten 30x12x12 -> 4320
+        layer affine 4320 -> 100 act relu
         layer affine 100 -> 10 act softmax
     }
 }
@@ -205,6 +219,22 @@ fn conv(c: &mut Criterion) {
     group.finish();
 }
 
+/// The whole SimpleConvNet on digit-like images: one `forward`, and `forward_batch` in
+/// batches of 100 (both cores).
+fn convnet(c: &mut Criterion) {
+    let net = SimpleConvNet::random(7);
+    let images = digits(100);
+    let digit: [f32; 784] = std::array::from_fn(|i| images[[0, i]]);
+    let mut group = c.benchmark_group("simple_convnet_network");
+    group.throughput(Throughput::Elements(1));
+    group.bench_function("forward", |b| b.iter(|| net.forward(black_box(&digit))));
+    group.throughput(Throughput::Elements(100));
+    group.bench_function("forward_batch/100", |b| {
+        b.iter(|| net.forward_batch(black_box(images.view())))
+    });
+    group.finish();
+}
+
 fn short() -> Criterion {
     Criterion::default()
         .warm_up_time(Duration::from_millis(300))
@@ -215,6 +245,6 @@ fn short() -> Criterion {
 criterion_group! {
     name = benches;
     config = short();
-    targets = kernels, affine, network, conv
+    targets = kernels, affine, network, conv, convnet
 }
 criterion_main!(benches);

@@ -2,6 +2,7 @@
 //! [`Conv2dConfig`].
 
 use std::fmt;
+use std::mem::MaybeUninit;
 
 use ndarray::{Array2, Array4, ArrayView2, CowArray, Ix2};
 
@@ -157,8 +158,8 @@ impl<T: Float> Conv2dConfig<T> {
 /// ```
 pub struct Conv2d<T, const IN: usize, const OUT: usize> {
     config: Conv2dConfig<T>,
-    /// The weights as `simd::pack_conv` packs them.
-    packed: Box<[T]>,
+    /// The weights as the kernels read them.
+    weights: simd::ConvWeights<T>,
     bias: Box<[T]>,
     /// Whether every weight is finite, so that an input row of zeros adds exactly
     /// nothing and may be skipped.
@@ -284,7 +285,7 @@ impl<T: Float, const IN: usize, const OUT: usize> Conv2d<T, IN, OUT> {
     /// `config` is checked, `weight` is OIHW and `bias` has `F` values.
     fn from_parts(config: Conv2dConfig<T>, weight: &[T], bias: Vec<T>) -> Self {
         Self {
-            packed: simd::pack_conv(&config.geometry(), weight),
+            weights: simd::ConvWeights::new(&config.geometry(), weight),
             weights_finite: weight.iter().all(|w| w.is_finite()),
             bias: bias.into_boxed_slice(),
             config,
@@ -301,16 +302,26 @@ impl<T: Float, const IN: usize, const OUT: usize> Conv2d<T, IN, OUT> {
     /// skipped.
     #[inline]
     pub fn forward(&self, x: &[T; IN]) -> [T; OUT] {
-        let mut y = [T::zero(); OUT];
-        self.forward_into(x, &mut y);
-        y
+        // Not zeroed first (`OUT` values, 69 KB in the book's first layer): the kernels
+        // write every output.
+        let mut y = MaybeUninit::<[T; OUT]>::uninit();
+        // SAFETY: `[MaybeUninit<T>; OUT]` has the layout of `MaybeUninit<[T; OUT]>`.
+        let out = unsafe { &mut *y.as_mut_ptr().cast::<[MaybeUninit<T>; OUT]>() };
+        self.forward_uninit(x, out);
+        // SAFETY: `conv_activated` wrote every element.
+        unsafe { y.assume_init() }
     }
 
     /// One flat sample into `y` (`IN` and `OUT` values, checked by the callers).
     fn forward_into(&self, x: &[T], y: &mut [T]) {
+        self.forward_uninit(x, simd::as_uninit(y));
+    }
+
+    /// One flat sample into `y`, which is all written.
+    fn forward_uninit(&self, x: &[T], y: &mut [MaybeUninit<T>]) {
         simd::conv_activated(
             &self.config.geometry(),
-            &self.packed,
+            &self.weights,
             &self.bias,
             x,
             y,
@@ -343,7 +354,7 @@ impl<T: Float, const IN: usize, const OUT: usize> Conv2d<T, IN, OUT> {
 
     /// The weight, of shape `[F, C, Kh, Kw]` (OIHW).
     pub fn weight(&self) -> Array4<T> {
-        let weight = simd::unpack_conv(&self.config.geometry(), &self.packed);
+        let weight = simd::unpack_conv(&self.config.geometry(), &self.weights.packed);
         Array4::from_shape_vec(self.config.weight_shape(), weight)
             .expect("unpack gives F·C·Kh·Kw values")
     }
@@ -392,12 +403,22 @@ impl<T: Float, const IN: usize, const OUT: usize> Layer for Conv2d<T, IN, OUT> {
     }
 
     fn forward_rows<'a>(&self, x: ArrayView2<'a, T>) -> Result<CowArray<'a, T, Ix2>, ShapeError> {
-        let mut y = Array2::zeros((x.nrows(), OUT));
+        layer::check_rows(&x, IN, None)?;
+        // Not zeroed first (69 KB a sample in the book's first layer): every row is
+        // written.
+        let mut y = Array2::uninit((x.nrows(), OUT));
         let out = y
             .as_slice_mut()
             .expect("a new array is contiguous and row-major");
-        Layer::forward_rows_into(self, x, out)?;
-        Ok(CowArray::from(y))
+        let x = x.as_standard_layout();
+        for (row, out) in x.rows().into_iter().zip(out.chunks_exact_mut(OUT)) {
+            let row = row
+                .to_slice()
+                .expect("a row of a standard-layout array is contiguous");
+            self.forward_uninit(row, out);
+        }
+        // SAFETY: `forward_uninit` wrote every row (`OUT` > 0: the config checks it).
+        Ok(CowArray::from(unsafe { y.assume_init() }))
     }
 
     fn forward_rows_into(&self, x: ArrayView2<'_, T>, out: &mut [T]) -> Result<(), ShapeError> {
@@ -411,7 +432,7 @@ impl<T: Float, const IN: usize, const OUT: usize> Clone for Conv2d<T, IN, OUT> {
     fn clone(&self) -> Self {
         Self {
             config: self.config,
-            packed: self.packed.clone(),
+            weights: self.weights.clone(),
             bias: self.bias.clone(),
             weights_finite: self.weights_finite,
         }
@@ -421,7 +442,9 @@ impl<T: Float, const IN: usize, const OUT: usize> Clone for Conv2d<T, IN, OUT> {
 impl<T: Float, const IN: usize, const OUT: usize> PartialEq for Conv2d<T, IN, OUT> {
     /// Equal geometry, activation, weights and biases.
     fn eq(&self, other: &Self) -> bool {
-        self.config == other.config && self.packed == other.packed && self.bias == other.bias
+        self.config == other.config
+            && self.weights.packed == other.weights.packed
+            && self.bias == other.bias
     }
 }
 

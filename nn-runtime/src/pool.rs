@@ -3,6 +3,7 @@
 
 use std::fmt;
 use std::marker::PhantomData;
+use std::mem::MaybeUninit;
 
 use ndarray::{Array2, ArrayView2, CowArray, Ix2};
 
@@ -159,9 +160,13 @@ impl<T: Float, const IN: usize, const OUT: usize> MaxPool2d<T, IN, OUT> {
     /// One sample, without allocating.
     #[inline]
     pub fn forward(&self, x: &[T; IN]) -> [T; OUT] {
-        let mut y = [T::zero(); OUT];
-        simd::max_pool(&self.config.geometry(), x, &mut y);
-        y
+        // Not zeroed first: the kernel writes every output.
+        let mut y = MaybeUninit::<[T; OUT]>::uninit();
+        // SAFETY: `[MaybeUninit<T>; OUT]` has the layout of `MaybeUninit<[T; OUT]>`.
+        let out = unsafe { &mut *y.as_mut_ptr().cast::<[MaybeUninit<T>; OUT]>() };
+        simd::max_pool_uninit(&self.config.geometry(), x, out);
+        // SAFETY: `max_pool_uninit` wrote every element.
+        unsafe { y.assume_init() }
     }
 
     /// A batch, one flat sample per row (any layout), in blocks of rows shared by
@@ -238,12 +243,22 @@ impl<T: Float, const IN: usize, const OUT: usize> Layer for MaxPool2d<T, IN, OUT
     }
 
     fn forward_rows<'a>(&self, x: ArrayView2<'a, T>) -> Result<CowArray<'a, T, Ix2>, ShapeError> {
-        let mut y = Array2::zeros((x.nrows(), OUT));
+        layer::check_rows(&x, IN, None)?;
+        // Not zeroed first: every row is written.
+        let mut y = Array2::uninit((x.nrows(), OUT));
         let out = y
             .as_slice_mut()
             .expect("a new array is contiguous and row-major");
-        Layer::forward_rows_into(self, x, out)?;
-        Ok(CowArray::from(y))
+        let x = x.as_standard_layout();
+        let geometry = self.config.geometry();
+        for (row, out) in x.rows().into_iter().zip(out.chunks_exact_mut(OUT)) {
+            let row = row
+                .to_slice()
+                .expect("a row of a standard-layout array is contiguous");
+            simd::max_pool_uninit(&geometry, row, out);
+        }
+        // SAFETY: `max_pool_uninit` wrote every row (`OUT` > 0: the config checks it).
+        Ok(CowArray::from(unsafe { y.assume_init() }))
     }
 
     fn forward_rows_into(&self, x: ArrayView2<'_, T>, out: &mut [T]) -> Result<(), ShapeError> {

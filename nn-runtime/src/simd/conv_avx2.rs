@@ -10,6 +10,7 @@
 //! activation is applied to each piece of output while it is in L1.
 
 use std::arch::x86_64::*;
+use std::mem::MaybeUninit;
 
 use super::conv::{ConvGeometry, FILTER_BLOCK};
 use crate::{Activation, Float};
@@ -43,6 +44,19 @@ pub trait Ymm: Copy {
     unsafe fn y_mul_add(a: Self::Y, b: Self::Y, c: Self::Y) -> Self::Y;
     /// `max(a, 0)` in every lane, 0 for NaN: [`relu`](crate::kernels::relu).
     unsafe fn y_relu(a: Self::Y) -> Self::Y;
+    /// Bit `k` set where element `k` of the `L` from `p` is not 0 (NaN is not 0).
+    unsafe fn y_nonzero_mask(p: *const Self) -> u32;
+    /// Reads `L` registers `src_stride` apart and writes the first `rows` registers of
+    /// their transpose `dst_stride` apart (register `k` holds element `k` of each),
+    /// relu applied with `relu`.
+    unsafe fn y_transpose(
+        src: *const Self,
+        src_stride: usize,
+        dst: *mut Self,
+        dst_stride: usize,
+        rows: usize,
+        relu: bool,
+    );
 }
 
 // SAFETY (every method below): the caller runs on a CPU with AVX2 and FMA and passes
@@ -71,6 +85,56 @@ impl Ymm for f32 {
         // MAXPS gives its second operand where the first is NaN.
         unsafe { _mm256_max_ps(a, _mm256_setzero_ps()) }
     }
+    #[inline(always)]
+    unsafe fn y_nonzero_mask(p: *const f32) -> u32 {
+        unsafe {
+            let ne = _mm256_cmp_ps::<_CMP_NEQ_UQ>(_mm256_loadu_ps(p), _mm256_setzero_ps());
+            _mm256_movemask_ps(ne) as u32
+        }
+    }
+    #[inline(always)]
+    unsafe fn y_transpose(
+        src: *const f32,
+        src_stride: usize,
+        dst: *mut f32,
+        dst_stride: usize,
+        rows: usize,
+        relu: bool,
+    ) {
+        unsafe {
+            let r: [__m256; 8] = std::array::from_fn(|k| _mm256_loadu_ps(src.add(k * src_stride)));
+            let t0 = _mm256_unpacklo_ps(r[0], r[1]);
+            let t1 = _mm256_unpackhi_ps(r[0], r[1]);
+            let t2 = _mm256_unpacklo_ps(r[2], r[3]);
+            let t3 = _mm256_unpackhi_ps(r[2], r[3]);
+            let t4 = _mm256_unpacklo_ps(r[4], r[5]);
+            let t5 = _mm256_unpackhi_ps(r[4], r[5]);
+            let t6 = _mm256_unpacklo_ps(r[6], r[7]);
+            let t7 = _mm256_unpackhi_ps(r[6], r[7]);
+            let s0 = _mm256_shuffle_ps::<0x44>(t0, t2);
+            let s1 = _mm256_shuffle_ps::<0xEE>(t0, t2);
+            let s2 = _mm256_shuffle_ps::<0x44>(t1, t3);
+            let s3 = _mm256_shuffle_ps::<0xEE>(t1, t3);
+            let s4 = _mm256_shuffle_ps::<0x44>(t4, t6);
+            let s5 = _mm256_shuffle_ps::<0xEE>(t4, t6);
+            let s6 = _mm256_shuffle_ps::<0x44>(t5, t7);
+            let s7 = _mm256_shuffle_ps::<0xEE>(t5, t7);
+            let o = [
+                _mm256_permute2f128_ps::<0x20>(s0, s4),
+                _mm256_permute2f128_ps::<0x20>(s1, s5),
+                _mm256_permute2f128_ps::<0x20>(s2, s6),
+                _mm256_permute2f128_ps::<0x20>(s3, s7),
+                _mm256_permute2f128_ps::<0x31>(s0, s4),
+                _mm256_permute2f128_ps::<0x31>(s1, s5),
+                _mm256_permute2f128_ps::<0x31>(s2, s6),
+                _mm256_permute2f128_ps::<0x31>(s3, s7),
+            ];
+            for (k, &v) in o.iter().enumerate().take(rows) {
+                let v = if relu { Self::y_relu(v) } else { v };
+                _mm256_storeu_ps(dst.add(k * dst_stride), v);
+            }
+        }
+    }
 }
 
 // SAFETY: as for `f32`.
@@ -98,6 +162,40 @@ impl Ymm for f64 {
         // MAXPD gives its second operand where the first is NaN.
         unsafe { _mm256_max_pd(a, _mm256_setzero_pd()) }
     }
+    #[inline(always)]
+    unsafe fn y_nonzero_mask(p: *const f64) -> u32 {
+        unsafe {
+            let ne = _mm256_cmp_pd::<_CMP_NEQ_UQ>(_mm256_loadu_pd(p), _mm256_setzero_pd());
+            _mm256_movemask_pd(ne) as u32
+        }
+    }
+    #[inline(always)]
+    unsafe fn y_transpose(
+        src: *const f64,
+        src_stride: usize,
+        dst: *mut f64,
+        dst_stride: usize,
+        rows: usize,
+        relu: bool,
+    ) {
+        unsafe {
+            let r: [__m256d; 4] = std::array::from_fn(|k| _mm256_loadu_pd(src.add(k * src_stride)));
+            let t0 = _mm256_unpacklo_pd(r[0], r[1]);
+            let t1 = _mm256_unpackhi_pd(r[0], r[1]);
+            let t2 = _mm256_unpacklo_pd(r[2], r[3]);
+            let t3 = _mm256_unpackhi_pd(r[2], r[3]);
+            let o = [
+                _mm256_permute2f128_pd::<0x20>(t0, t2),
+                _mm256_permute2f128_pd::<0x20>(t1, t3),
+                _mm256_permute2f128_pd::<0x31>(t0, t2),
+                _mm256_permute2f128_pd::<0x31>(t1, t3),
+            ];
+            for (k, &v) in o.iter().enumerate().take(rows) {
+                let v = if relu { Self::y_relu(v) } else { v };
+                _mm256_storeu_pd(dst.add(k * dst_stride), v);
+            }
+        }
+    }
 }
 
 /// The length of one buffered input row: every column a pass may load, padding and
@@ -113,7 +211,8 @@ pub(crate) fn takes<T: Float>(g: &ConvGeometry) -> bool {
     g.sh == 1 && g.sw == 1 && rows <= MAX_ROWS && rows * row_len::<T>(g) <= BUFFER
 }
 
-/// `y = act(b + W ⊛ x)` for one sample: `x` of `C·H·W` values, `y` of `F·H'·W'`,
+/// `y = act(b + W ⊛ x)` for one sample: `x` of `C·H·W` values, `y` of `F·H'·W'` (all
+/// written, so it need not be initialised),
 /// `packed` from `conv::pack`, `bias` of `F`. With `skip_zeros` (every weight is
 /// finite) input rows that are all 0 are left out.
 ///
@@ -127,7 +226,47 @@ pub(crate) unsafe fn conv<T: Float>(
     packed: &[T],
     bias: &[T],
     x: &[T],
-    y: &mut [T],
+    y: &mut [MaybeUninit<T>],
+    skip_zeros: bool,
+    activation: Activation<T>,
+) {
+    // SAFETY: as the caller guarantees.
+    unsafe { conv_body(g, packed, bias, x, y, skip_zeros, activation) }
+}
+
+/// [`conv`] compiled with AVX-512VL, which adds 16 AVX2 registers: with 16 the 12
+/// accumulators, 3 registers of inputs and a weight leave LLVM one short, and it spills
+/// an accumulator, whose store and reload then chain every tap (about half the speed).
+///
+/// # Safety
+///
+/// As [`conv`], and the CPU has AVX-512F and AVX-512VL.
+#[target_feature(enable = "avx2,fma,avx512f,avx512vl")]
+pub(crate) unsafe fn conv_wide<T: Float>(
+    g: &ConvGeometry,
+    packed: &[T],
+    bias: &[T],
+    x: &[T],
+    y: &mut [MaybeUninit<T>],
+    skip_zeros: bool,
+    activation: Activation<T>,
+) {
+    // SAFETY: as the caller guarantees.
+    unsafe { conv_body(g, packed, bias, x, y, skip_zeros, activation) }
+}
+
+/// The body of [`conv`] and [`conv_wide`].
+///
+/// # Safety
+///
+/// As [`conv`].
+#[inline(always)]
+unsafe fn conv_body<T: Float>(
+    g: &ConvGeometry,
+    packed: &[T],
+    bias: &[T],
+    x: &[T],
+    y: &mut [MaybeUninit<T>],
     skip_zeros: bool,
     activation: Activation<T>,
 ) {
@@ -143,7 +282,9 @@ pub(crate) unsafe fn conv<T: Float>(
             && packed.len() == g.f.div_ceil(FB) * taps * FB,
         "the convolution's buffers fit its geometry"
     );
-    let mut buffer = [T::zero(); BUFFER];
+    // Not zeroed (32 KiB a call): a live row is written whole before a pass reads it,
+    // and passes read live rows only.
+    let mut buffer = [const { MaybeUninit::<T>::uninit() }; BUFFER];
     let mut live = [0_u16; MAX_ROWS];
     let elementwise = activation != Activation::Softmax;
     for i in 0..g.oh {
@@ -162,10 +303,10 @@ pub(crate) unsafe fn conv<T: Float>(
             // Element by element: rows are short, and `copy_from_slice` would be a call
             // to `memcpy` per row.
             for (k, d) in dst.iter_mut().enumerate() {
-                *d = match k.checked_sub(g.pw) {
+                d.write(match k.checked_sub(g.pw) {
                     Some(k) if k < g.w => src[k],
                     _ => T::zero(),
-                };
+                });
             }
             live[n_live] = cu as u16;
             n_live += 1;
@@ -180,10 +321,12 @@ pub(crate) unsafe fn conv<T: Float>(
                     *b = bias.get(block * FB + fb).copied().unwrap_or(T::zero());
                 }
                 // SAFETY: the caller guarantees AVX2+FMA; every load is inside
-                // `buffer` (a live row `cu` spans `cu·len .. (cu+1)·len`, and a pass
+                // `buffer`, in a live row written whole above (row `cu` spans
+                // `cu·len .. (cu+1)·len`, and a pass
                 // reads columns `j0 + v + k < ⌈ow / cols⌉·cols + kw − 1 = len`) or
                 // inside `w_block` (`cu·kw + v < taps`), and `b` has FB values.
-                let acc = unsafe { pass::<T>(&buffer, len, live, j0, w_block, g.kw, &b) };
+                let acc =
+                    unsafe { pass::<T>(buffer.as_ptr().cast(), len, live, j0, w_block, g.kw, &b) };
                 for (fb, acc) in acc.iter().enumerate() {
                     let f = block * FB + fb;
                     if f >= g.f {
@@ -196,7 +339,7 @@ pub(crate) unsafe fn conv<T: Float>(
                         let relu = activation == Activation::Relu;
                         let mut tmp = [T::zero(); 3 * 8];
                         let to = if n == cols {
-                            out.as_mut_ptr()
+                            out.as_mut_ptr().cast::<T>()
                         } else {
                             tmp.as_mut_ptr()
                         };
@@ -206,11 +349,12 @@ pub(crate) unsafe fn conv<T: Float>(
                         }
                         if n < cols {
                             for (o, &t) in out.iter_mut().zip(&tmp) {
-                                *o = t;
+                                o.write(t);
                             }
                         }
                         if elementwise && !relu {
-                            activation.apply_in_place(out);
+                            // The `n` values were all written just above.
+                            activation.apply_in_place(super::assume_init(out));
                         }
                     }
                 }
@@ -218,7 +362,9 @@ pub(crate) unsafe fn conv<T: Float>(
         }
     }
     if !elementwise {
-        activation.apply_in_place(y);
+        // SAFETY: every output was written above: each filter `f < F`, row and pass of
+        // columns.
+        activation.apply_in_place(unsafe { super::assume_init(y) });
     }
 }
 
@@ -230,7 +376,7 @@ pub(crate) unsafe fn conv<T: Float>(
 /// AVX2 and FMA; the bounds stated where [`conv`] calls it.
 #[inline(always)]
 unsafe fn pass<T: Float>(
-    buffer: &[T],
+    buffer: *const T,
     len: usize,
     live: &[u16],
     j0: usize,
@@ -243,7 +389,7 @@ unsafe fn pass<T: Float>(
             std::array::from_fn(|fb| [T::y_splat(bias.as_ptr().add(fb)); NV]);
         for &cu in live {
             let cu = usize::from(cu);
-            let x_row = buffer.as_ptr().add(cu * len + j0);
+            let x_row = buffer.add(cu * len + j0);
             let w_row = w_block.as_ptr().add(cu * kw * FB);
             for v in 0..kw {
                 let xs: [T::Y; NV] = std::array::from_fn(|k| T::y_load(x_row.add(v + k * T::L)));

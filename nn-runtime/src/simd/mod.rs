@@ -7,6 +7,8 @@
 //! after asking the CPU (std caches the answer). `FMA` selects fused multiply-adds,
 //! which without the feature would be a slow library call.
 
+use std::mem::MaybeUninit;
+
 use ndarray::ArrayView2;
 
 use crate::{Activation, Float};
@@ -20,6 +22,8 @@ pub use avx512::Lanes;
 mod conv_avx2;
 #[cfg(target_arch = "x86_64")]
 pub use conv_avx2::Ymm;
+#[cfg(target_arch = "x86_64")]
+mod conv_sparse;
 
 /// What the AVX2 convolution needs of an element type; nothing off x86-64.
 #[cfg(not(target_arch = "x86_64"))]
@@ -102,38 +106,114 @@ mod conv;
 mod pool;
 
 use conv::conv_body;
-pub(crate) use conv::{ConvGeometry, pack as pack_conv, unpack as unpack_conv};
+pub(crate) use conv::{ConvGeometry, unpack as unpack_conv};
 pub(crate) use pool::PoolGeometry;
 use pool::max_pool_body;
 
 dispatch! {
     /// `y = b + W ⊛ x` for one sample (no activation), with the packed weights of
-    /// [`pack_conv`]; input rows that are all 0 are skipped with `skip_zeros`.
+    /// [`conv::pack`]; input rows that are all 0 are skipped with `skip_zeros`.
     fn conv<T: Float;>(
         g: &ConvGeometry, packed: &[T], bias: &[T], x: &[T], y: &mut [T], skip_zeros: bool
     ) => conv_body
 }
 
-/// `y = act(b + W ⊛ x)` for one sample, with the packed weights of [`pack_conv`]; input
-/// rows that are all 0 are skipped with `skip_zeros`. Stride-1 convolutions on a CPU
-/// with AVX2 and FMA take the hand-written kernel of `conv_avx2.rs`.
+/// The weights of a convolution packed for the kernels: [`conv::pack`]'s blocks of
+/// filters, and each tap's filters side by side for the sparse kernel.
+pub(crate) struct ConvWeights<T> {
+    pub(crate) packed: Box<[T]>,
+    pub(crate) by_tap: Box<[T]>,
+}
+
+impl<T: Float> ConvWeights<T> {
+    /// `weight` in OIHW order.
+    pub(crate) fn new(g: &ConvGeometry, weight: &[T]) -> Self {
+        #[cfg(target_arch = "x86_64")]
+        let by_tap = conv_sparse::pack_by_tap(g, weight);
+        #[cfg(not(target_arch = "x86_64"))]
+        let by_tap = Box::default();
+        Self {
+            packed: conv::pack(g, weight),
+            by_tap,
+        }
+    }
+}
+
+impl<T: Clone> Clone for ConvWeights<T> {
+    fn clone(&self) -> Self {
+        Self {
+            packed: self.packed.clone(),
+            by_tap: self.by_tap.clone(),
+        }
+    }
+}
+
+/// `y` as memory to write: every kernel that takes it writes only initialised values.
+pub(crate) fn as_uninit<T: Float>(y: &mut [T]) -> &mut [MaybeUninit<T>] {
+    // SAFETY: `MaybeUninit<T>` has `T`'s layout, and the callers (the kernels of this
+    // module) write only initialised values through it.
+    unsafe { &mut *(std::ptr::from_mut(y) as *mut [MaybeUninit<T>]) }
+}
+
+/// `y` once every element has been written.
+///
+/// # Safety
+///
+/// Every element of `y` is initialised.
+pub(crate) unsafe fn assume_init<T: Float>(y: &mut [MaybeUninit<T>]) -> &mut [T] {
+    // SAFETY: as the caller guarantees; the layouts are the same.
+    unsafe { &mut *(std::ptr::from_mut(y) as *mut [T]) }
+}
+
+/// `y = act(b + W ⊛ x)` for one sample, `y` all written (it need not be initialised);
+/// input values that are 0 may be skipped with
+/// `skip_zeros` (every weight is finite). Stride-1 convolutions on a CPU with AVX2 and
+/// FMA take the hand-written kernels: `conv_sparse.rs` where few input values are not
+/// 0, `conv_avx2.rs` otherwise.
 #[inline]
 pub(crate) fn conv_activated<T: Float>(
     g: &ConvGeometry,
-    packed: &[T],
+    weights: &ConvWeights<T>,
     bias: &[T],
     x: &[T],
-    y: &mut [T],
+    y: &mut [MaybeUninit<T>],
     skip_zeros: bool,
     activation: Activation<T>,
 ) {
+    let packed = &weights.packed;
+    #[cfg(target_arch = "x86_64")]
+    if level() != Level::Baseline && skip_zeros && conv_sparse::takes::<T>(g) {
+        let mut list = [const { MaybeUninit::uninit() }; conv_sparse::LIST];
+        // SAFETY: `level()` found AVX2.
+        let list = unsafe { conv_sparse::nonzeros(g, x, &mut list) };
+        if conv_sparse::pays::<T>(g, list.len()) {
+            // SAFETY: `level()` found AVX2 and FMA; `takes` holds; `skip_zeros` means
+            // every weight is finite; the kernel checks the slices' lengths.
+            unsafe {
+                conv_sparse::conv(g, &weights.by_tap, bias, x, list, y, activation);
+            }
+            return;
+        }
+    }
     #[cfg(target_arch = "x86_64")]
     if level() != Level::Baseline && conv_avx2::takes::<T>(g) {
-        // SAFETY: `level()` found AVX2 and FMA; `takes` holds; the callers (`Conv2d`)
-        // pass slices of the geometry's lengths, which the kernel checks again.
-        unsafe { conv_avx2::conv(g, packed, bias, x, y, skip_zeros, activation) };
+        // SAFETY: `level()` found AVX2 and FMA (and AVX-512 for `conv_wide`); `takes`
+        // holds; the callers (`Conv2d`) pass slices of the geometry's lengths, which
+        // the kernel checks again.
+        unsafe {
+            if has_avx512() {
+                conv_avx2::conv_wide(g, packed, bias, x, y, skip_zeros, activation);
+            } else {
+                conv_avx2::conv(g, packed, bias, x, y, skip_zeros, activation);
+            }
+        }
         return;
     }
+    for v in y.iter_mut() {
+        v.write(T::zero());
+    }
+    // SAFETY: written just above.
+    let y = unsafe { assume_init(y) };
     conv(g, packed, bias, x, y, skip_zeros);
     activation.apply_in_place(y);
 }
@@ -141,6 +221,23 @@ pub(crate) fn conv_activated<T: Float>(
 dispatch! {
     /// Max pooling of one sample.
     fn max_pool<T: Float;>(g: &PoolGeometry, x: &[T], y: &mut [T]) => max_pool_body
+}
+
+/// [`max_pool`] into `y`, which is all written (it need not be initialised).
+pub(crate) fn max_pool_uninit<T: Float>(g: &PoolGeometry, x: &[T], y: &mut [MaybeUninit<T>]) {
+    assert!(x.len() == g.c * g.h * g.w && y.len() == g.c * g.oh * g.ow);
+    #[cfg(target_arch = "x86_64")]
+    if level() != Level::Baseline && size_of::<T>() == 4 && pool::is_2x2(g) {
+        // SAFETY: `level()` found AVX2; `T` is `f32`, the only 4-byte `Float`; the
+        // lengths are checked above, and the kernel writes every output.
+        unsafe { pool::pool_2x2_f32(g, x.as_ptr().cast(), y.as_mut_ptr().cast()) };
+        return;
+    }
+    for v in y.iter_mut() {
+        v.write(T::zero());
+    }
+    // SAFETY: written just above.
+    max_pool(g, x, unsafe { assume_init(y) });
 }
 
 /// Whether this CPU runs the hand-written AVX-512 kernels of `avx512.rs`.
