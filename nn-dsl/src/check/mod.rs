@@ -145,6 +145,7 @@ fn check_network(network: &ast::Network, diagnostics: &mut Vec<Diagnostic>) -> O
             shape: shapes::check_shape(&input.shape, diagnostics)?,
             span: input.shape.span,
             what: "`input` declares",
+            computed: None,
         })
     });
     let mut ops = Vec::with_capacity(network.layers.len());
@@ -162,6 +163,7 @@ fn check_network(network: &ast::Network, diagnostics: &mut Vec<Diagnostic>) -> O
             shape,
             span: layer.kind.output.span,
             what: "the previous layer gives",
+            computed: checked.computed.clone(),
         });
         layers.push(checked.build(layer, with_parameters));
     }
@@ -186,9 +188,12 @@ fn check_network(network: &ast::Network, diagnostics: &mut Vec<Diagnostic>) -> O
 struct CheckedLayer {
     op: Option<Op>,
     input: Option<Shape>,
-    /// The written output: what reaches the next layer (so that a wrong output is
-    /// reported once, here, and not again at the next layer).
+    /// The written output: what reaches the next layer.
     output: Option<Shape>,
+    /// What the op computes, when it differs from the written output (reported here):
+    /// the next layer may take either without a second report, so that one wrong
+    /// number, whichever of the two places it is in, is one error.
+    computed: Option<Shape>,
     activation: Option<ir::Activation>,
     /// The inline tensors: `Some(None)` when there are none.
     params: Option<Option<[ir::Values; 2]>>,
@@ -260,8 +265,10 @@ fn check_layer(
     }
 
     let mut shapes_ok = true;
+    let mut wrong_output = None;
     if let (Some(input), Some(reaching)) = (&input, reaching)
         && *input != reaching.shape
+        && Some(input) != reaching.computed.as_ref()
     {
         diagnostics.push(shapes::mismatch(&kind.input, input, reaching));
         shapes_ok = false;
@@ -280,6 +287,7 @@ fn check_layer(
                         output,
                     ));
                     shapes_ok = false;
+                    wrong_output = Some(computed);
                 }
             }
             Err(error) => {
@@ -294,6 +302,7 @@ fn check_layer(
         op,
         input,
         output,
+        computed: wrong_output,
         activation,
         params,
         shapes_ok,

@@ -18,6 +18,9 @@ pub(super) struct Reaching {
     pub shape: Shape,
     pub span: Span,
     pub what: &'static str,
+    /// When the previous layer's written output is wrong (E003 there), what it computes:
+    /// a layer that takes either is not reported again.
+    pub computed: Option<Shape>,
 }
 
 /// The value of a size, or what is wrong with it (E004's message).
