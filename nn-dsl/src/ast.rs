@@ -24,6 +24,17 @@ pub struct Network {
     pub input: Option<Input>,
     /// The layers, in order; the grammar guarantees at least one.
     pub layers: Vec<Layer>,
+    /// The `loss NAME` statement, if any.
+    pub loss: Option<Loss>,
+}
+
+/// `loss cross_entropy`
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Loss {
+    /// From `loss` to the end of the name.
+    pub span: Span,
+    /// The loss's name, not yet checked.
+    pub name: Ident,
 }
 
 /// An identifier and where it stands.

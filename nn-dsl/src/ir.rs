@@ -47,6 +47,31 @@ pub struct Network {
     pub output: Shape,
     /// The layers, in order; at least one.
     pub layers: Vec<Layer>,
+    /// The loss it trains with (the `loss` statement, or the default); `None` for a
+    /// network that cannot be trained (it has `step`).
+    pub loss: Option<Loss>,
+}
+
+/// A loss function (LANGUAGE.md §9).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Loss {
+    /// The batch mean of `−log softmax(a)[t]` for class indices `t`.
+    CrossEntropy,
+    /// The batch mean of `½ Σ (y − t)²`.
+    Mse,
+}
+
+impl Loss {
+    /// The names of the losses, as written in the language.
+    pub const NAMES: [&'static str; 2] = ["cross_entropy", "mse"];
+
+    /// The loss's name in the language.
+    pub fn name(self) -> &'static str {
+        match self {
+            Loss::CrossEntropy => "cross_entropy",
+            Loss::Mse => "mse",
+        }
+    }
 }
 
 impl Network {

@@ -7,8 +7,8 @@ use pest::Parser as _;
 use pest::iterators::Pair;
 
 use crate::ast::{
-    Activation, Arguments, File, Ident, Input, Int, Kind, Layer, LayerOption, Network, Number,
-    Params, Shape, Tensor, TensorItems,
+    Activation, Arguments, File, Ident, Input, Int, Kind, Layer, LayerOption, Loss, Network,
+    Number, Params, Shape, Tensor, TensorItems,
 };
 use crate::diag::{Code, Diagnostic};
 use crate::span::Span;
@@ -150,6 +150,7 @@ fn build_network(pair: Pair<'_, Rule>, base: usize) -> Network {
     let mut dtype = None;
     let mut input = None;
     let mut layers = Vec::new();
+    let mut loss = None;
     for inner in pair.into_inner() {
         match inner.as_rule() {
             Rule::network_name => name = Some(build_ident(&inner, base)),
@@ -172,6 +173,17 @@ fn build_network(pair: Pair<'_, Rule>, base: usize) -> Network {
                 });
             }
             Rule::layer => layers.push(build_layer(inner, base)),
+            Rule::loss => {
+                let loss_span = span(&inner, base);
+                let name = inner
+                    .into_inner()
+                    .find(|p| p.as_rule() == Rule::loss_name)
+                    .expect("`loss` contains a `loss_name`");
+                loss = Some(Loss {
+                    span: loss_span,
+                    name: build_ident(&name, base),
+                });
+            }
             _ => {} // keywords and punctuation
         }
     }
@@ -181,6 +193,7 @@ fn build_network(pair: Pair<'_, Rule>, base: usize) -> Network {
         dtype,
         input,
         layers,
+        loss,
     }
 }
 
@@ -460,6 +473,8 @@ fn describe_rule(rule: Rule) -> Option<&'static str> {
         Rule::layer | Rule::kw_layer => "`layer`",
         Rule::input | Rule::kw_input => "`input`",
         Rule::kw_act => "`act`",
+        Rule::loss | Rule::kw_loss => "`loss`",
+        Rule::loss_name => "a loss such as `cross_entropy`",
         Rule::kw_weight => "`weight`",
         Rule::kw_bias => "`bias`",
         Rule::dtype | Rule::langle => "`<`",
@@ -525,7 +540,11 @@ fn help_for(found: &str, expected: &[Rule]) -> Option<String> {
     let wants_name = expected.iter().any(|r| {
         matches!(
             r,
-            Rule::network_name | Rule::layer_name | Rule::activation_name | Rule::kind_name
+            Rule::network_name
+                | Rule::layer_name
+                | Rule::activation_name
+                | Rule::kind_name
+                | Rule::loss_name
         )
     });
     if wants_name && is_keyword(found) {

@@ -8,10 +8,11 @@
 //!
 //! One module per concern: `names` (E002, E008, W002), `shapes` (E003, E004),
 //! `kinds` (E005 for kinds and options), `layers` (E005 for activations, W001),
-//! `params` (E006, E007, E009).
+//! `params` (E006, E007, E009), `loss` (E005 for losses, E010).
 
 mod kinds;
 mod layers;
+mod loss;
 mod names;
 mod params;
 mod shapes;
@@ -169,6 +170,7 @@ fn check_network(network: &ast::Network, diagnostics: &mut Vec<Diagnostic>) -> O
     }
     layers::check_softmax_placement(network, &activations, diagnostics);
     params::check_consistency(network, &ops, diagnostics);
+    let loss = loss::check_loss(network, &activations, diagnostics);
 
     if diagnostics[before..].iter().any(Diagnostic::is_error) {
         return None;
@@ -181,6 +183,7 @@ fn check_network(network: &ast::Network, diagnostics: &mut Vec<Diagnostic>) -> O
         input: layers.first()?.input.clone(),
         output: layers.last()?.output.clone(),
         layers,
+        loss,
     })
 }
 

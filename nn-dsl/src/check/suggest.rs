@@ -41,6 +41,22 @@ pub(crate) fn option_alias(kind: &str, word: &str) -> Option<&'static str> {
     }
 }
 
+/// The language's name for a loss that other frameworks call `word`.
+pub(crate) fn loss_alias(word: &str) -> Option<&'static str> {
+    match word.to_ascii_lowercase().as_str() {
+        "crossentropy"
+        | "ce"
+        | "nll"
+        | "categorical_crossentropy"
+        | "softmax_cross_entropy"
+        | "cross_entropy_loss"
+        | "softmaxwithloss"
+        | "log_loss" => Some("cross_entropy"),
+        "mean_squared_error" | "squared_error" | "squared_loss" | "l2" | "mseloss" => Some("mse"),
+        _ => None,
+    }
+}
+
 /// The language's name for an activation that other frameworks call `word`.
 pub(crate) fn activation_alias(word: &str) -> Option<&'static str> {
     match word.to_ascii_lowercase().as_str() {

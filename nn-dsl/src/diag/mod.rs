@@ -30,6 +30,9 @@ pub enum Code {
     E008,
     /// A number that is not finite in the network's element type.
     E009,
+    /// A loss the network cannot train with: `cross_entropy` without `softmax` last,
+    /// or any loss on a network with `step`.
+    E010,
     /// `softmax` on a layer that is not the last.
     W001,
     /// A name that does not follow Rust's naming conventions.
@@ -38,7 +41,7 @@ pub enum Code {
 
 impl Code {
     /// Every code, in order.
-    pub const ALL: [Code; 11] = [
+    pub const ALL: [Code; 12] = [
         Code::E001,
         Code::E002,
         Code::E003,
@@ -48,6 +51,7 @@ impl Code {
         Code::E007,
         Code::E008,
         Code::E009,
+        Code::E010,
         Code::W001,
         Code::W002,
     ];
@@ -64,6 +68,7 @@ impl Code {
             Code::E007 => "E007",
             Code::E008 => "E008",
             Code::E009 => "E009",
+            Code::E010 => "E010",
             Code::W001 => "W001",
             Code::W002 => "W002",
         }
