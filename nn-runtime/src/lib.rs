@@ -76,6 +76,7 @@ pub mod kernels;
 mod layer;
 mod load;
 mod network;
+pub mod optim;
 mod pool;
 mod simd;
 
@@ -117,4 +118,5 @@ pub use float::Float;
 pub use init::InitRng;
 pub use load::{Format, Tensors};
 pub use network::Network;
+pub use optim::{Optimizer, Parameters};
 pub use pool::{MaxPool2d, Pool2dConfig};
