@@ -75,6 +75,7 @@ mod init;
 pub mod kernels;
 mod layer;
 mod load;
+pub mod loss;
 mod network;
 pub mod optim;
 mod pool;
