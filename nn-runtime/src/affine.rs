@@ -333,6 +333,43 @@ impl<T: Float, const IN: usize, const OUT: usize> Affine<T, IN, OUT> {
             .expect("storage holds IN rows STRIDE apart")
     }
 
+    /// The backward pass of the affine map (before the activation) for a batch: from
+    /// the inputs `x` (`n × IN`) and the gradient `dz` with respect to `z = x·W + b`
+    /// (`n × OUT`), the gradients `(dx, dW, db)` = `(dz·Wᵀ, xᵀ·dz, Σ_rows dz)`, the
+    /// book's `Affine.backward`. Shapes other than those are a [`ShapeError`].
+    ///
+    /// ```
+    /// use nn_runtime::{Activation, Affine, ndarray::array};
+    ///
+    /// let layer = Affine::<f64, 2, 1>::new(&[2.0, 3.0], &[0.0], Activation::Identity)?;
+    /// let (dx, dw, db) = layer.backward_rows(array![[1.0, 1.0]].view(), array![[0.5]].view())?;
+    /// assert_eq!((dx, dw, db), (array![[1.0, 1.5]], array![[0.5], [0.5]], vec![0.5]));
+    /// # Ok::<(), nn_runtime::ShapeError>(())
+    /// ```
+    #[allow(
+        clippy::type_complexity,
+        reason = "the three gradients of the book's Affine"
+    )]
+    pub fn backward_rows(
+        &self,
+        x: ArrayView2<'_, T>,
+        dz: ArrayView2<'_, T>,
+    ) -> Result<(Array2<T>, Array2<T>, Vec<T>), ShapeError> {
+        if x.ncols() != IN {
+            return Err(ShapeError::input_width(IN, x.ncols()));
+        }
+        if dz.ncols() != OUT {
+            return Err(ShapeError::new("gradient width (OUT)", OUT, dz.ncols()));
+        }
+        if dz.nrows() != x.nrows() {
+            return Err(ShapeError::new("gradient rows", x.nrows(), dz.nrows()));
+        }
+        let dx = dz.dot(&self.weight().t());
+        let dw = x.t().dot(&dz);
+        let db = dz.sum_axis(ndarray::Axis(0)).to_vec();
+        Ok((dx, dw, db))
+    }
+
     /// The bias, `OUT` values.
     pub fn bias(&self) -> &[T] {
         &self.bias[..]

@@ -152,6 +152,42 @@ impl<T: Float, const IN: usize, const OUT: usize> MaxPool2d<T, IN, OUT> {
         }
     }
 
+    /// The backward pass for one sample: the gradient `dy` with respect to the output
+    /// goes, for each window, to the first of its maxima in `x` (row by row, as the
+    /// book's `Pooling.backward` takes `argmax`); every other input gets 0.
+    ///
+    /// ```
+    /// use nn_runtime::{MaxPool2d, Pool2dConfig};
+    ///
+    /// let pool = MaxPool2d::<f64, 4, 1>::new(Pool2dConfig { input: [1, 2, 2], size: [2, 2], stride: [2, 2] });
+    /// assert_eq!(pool.backward(&[1.0, 3.0, 3.0, 0.0], &[5.0]), [0.0, 5.0, 0.0, 0.0]);
+    /// ```
+    pub fn backward(&self, x: &[T; IN], dy: &[T; OUT]) -> [T; IN] {
+        let config = self.config();
+        let [c, h, w] = config.input;
+        let [_, oh, ow] = config.output();
+        let ([kh, kw], [sh, sw]) = (config.size, config.stride);
+        let mut dx = [T::zero(); IN];
+        for ch in 0..c {
+            for i in 0..oh {
+                for j in 0..ow {
+                    let mut best = (ch * h + i * sh) * w + j * sw;
+                    for u in 0..kh {
+                        for v in 0..kw {
+                            let at = (ch * h + i * sh + u) * w + j * sw + v;
+                            // Strictly greater: the first maximum keeps the gradient.
+                            if x[at] > x[best] {
+                                best = at;
+                            }
+                        }
+                    }
+                    dx[best] = dx[best] + dy[(ch * oh + i) * ow + j];
+                }
+            }
+        }
+        dx
+    }
+
     /// The geometry.
     pub fn config(&self) -> Pool2dConfig {
         self.config

@@ -121,3 +121,89 @@ fn mse_gradient_agrees_with_central_differences() {
     }
     assert!(mse(y.view(), t.t()).is_err());
 }
+
+/// `dx`, `dW`, `db` of the affine map against central differences of `Σ dz·(x·W + b)`.
+#[test]
+fn affine_backward_agrees_with_central_differences() {
+    use nn_runtime::Affine;
+    let mut rng = InitRng::new(8);
+    let weight: Vec<f64> = (0..5 * 3).map(|_| rng.normal()).collect();
+    let bias: Vec<f64> = (0..3).map(|_| rng.normal()).collect();
+    let layer = Affine::<f64, 5, 3>::new(&weight, &bias, Activation::Identity).expect("sizes");
+    let x = Array2::from_shape_fn((4, 5), |_| rng.normal());
+    let dz = Array2::from_shape_fn((4, 3), |_| rng.normal());
+    let (dx, dw, db) = layer.backward_rows(x.view(), dz.view()).expect("shapes");
+    let objective = |x: &Array2<f64>, w: &[f64], b: &[f64]| -> f64 {
+        let layer = Affine::<f64, 5, 3>::new(w, b, Activation::Identity).expect("sizes");
+        let z = layer.forward_batch(x.view()).expect("width 5");
+        (&z * &dz).sum()
+    };
+    let h = 1e-6;
+    for ((i, j), &g) in dx.indexed_iter() {
+        let (mut plus, mut minus) = (x.clone(), x.clone());
+        plus[[i, j]] += h;
+        minus[[i, j]] -= h;
+        let numeric =
+            (objective(&plus, &weight, &bias) - objective(&minus, &weight, &bias)) / (2.0 * h);
+        assert!((g - numeric).abs() < 1e-7, "dx[{i}, {j}]: {g} vs {numeric}");
+    }
+    for k in 0..weight.len() {
+        let (mut plus, mut minus) = (weight.clone(), weight.clone());
+        plus[k] += h;
+        minus[k] -= h;
+        let numeric = (objective(&x, &plus, &bias) - objective(&x, &minus, &bias)) / (2.0 * h);
+        let g = dw[[k / 3, k % 3]];
+        assert!((g - numeric).abs() < 1e-7, "dW {k}: {g} vs {numeric}");
+    }
+    for k in 0..3 {
+        let (mut plus, mut minus) = (bias.clone(), bias.clone());
+        plus[k] += h;
+        minus[k] -= h;
+        let numeric = (objective(&x, &weight, &plus) - objective(&x, &weight, &minus)) / (2.0 * h);
+        assert!(
+            (db[k] - numeric).abs() < 1e-7,
+            "db {k}: {} vs {numeric}",
+            db[k]
+        );
+    }
+    assert!(layer.backward_rows(x.view(), dz.t()).is_err());
+}
+
+/// Max-pooling's gradient goes to each window's maximum (distinct values: no ties),
+/// matching central differences; with ties, to the first maximum.
+#[test]
+fn maxpool_backward_agrees_with_central_differences_and_takes_the_first_maximum() {
+    use nn_runtime::{MaxPool2d, Pool2dConfig};
+    let pool = MaxPool2d::<f64, 50, 12>::new(Pool2dConfig {
+        input: [2, 5, 5],
+        size: [2, 3],
+        stride: [2, 1],
+    });
+    let mut rng = InitRng::new(9);
+    let x: [f64; 50] = std::array::from_fn(|k| rng.normal() + k as f64 * 1e-3);
+    let dy: [f64; 12] = std::array::from_fn(|_| rng.normal());
+    let dx = pool.backward(&x, &dy);
+    let objective =
+        |x: &[f64; 50]| -> f64 { pool.forward(x).iter().zip(&dy).map(|(y, d)| y * d).sum() };
+    let h = 1e-7;
+    for k in 0..50 {
+        let (mut plus, mut minus) = (x, x);
+        plus[k] += h;
+        minus[k] -= h;
+        let numeric = (objective(&plus) - objective(&minus)) / (2.0 * h);
+        assert!(
+            (dx[k] - numeric).abs() < 1e-6,
+            "dx[{k}]: {} vs {numeric}",
+            dx[k]
+        );
+    }
+    let ties = MaxPool2d::<f64, 4, 1>::new(Pool2dConfig {
+        input: [1, 2, 2],
+        size: [2, 2],
+        stride: [2, 2],
+    });
+    assert_eq!(
+        ties.backward(&[2.0, 2.0, 2.0, 2.0], &[1.0]),
+        [1.0, 0.0, 0.0, 0.0]
+    );
+}
