@@ -162,8 +162,12 @@ impl CandleConvNet {
         }
         let affine = <[Linear; 2]>::try_from(affine)
             .map_err(|_| anyhow::anyhow!("expected two affine layers"))?;
-        ensure!(INPUT == channels * rows * columns, "an image is not 1x28x28");
-        let images = Tensor::from_slice(&data.pixels, (data.len(), channels, rows, columns), &device)?;
+        ensure!(
+            INPUT == channels * rows * columns,
+            "an image is not 1x28x28"
+        );
+        let images =
+            Tensor::from_slice(&data.pixels, (data.len(), channels, rows, columns), &device)?;
         Ok(CandleConvNet {
             conv,
             affine,

@@ -28,11 +28,7 @@ impl Ours {
 
 impl Runner for Ours {
     fn threads(&self) -> String {
-        format!(
-            "RAYON_NUM_THREADS={} (rayon threads: {})",
-            std::env::var("RAYON_NUM_THREADS").unwrap_or_else(|_| "unset".to_owned()),
-            rayon::current_num_threads()
-        )
+        rayon_threads()
     }
 
     fn time(&self, case: Case, data: &Data, repeats: NonZeroUsize) -> Result<Timing> {
@@ -82,4 +78,14 @@ impl Runner for Ours {
             }
         }
     }
+}
+
+/// The thread pool nn-runtime runs big batches on, as the JSON lines report it (both
+/// nn-dsl sides).
+pub fn rayon_threads() -> String {
+    format!(
+        "RAYON_NUM_THREADS={} (rayon threads: {})",
+        std::env::var("RAYON_NUM_THREADS").unwrap_or_else(|_| "unset".to_owned()),
+        rayon::current_num_threads()
+    )
 }

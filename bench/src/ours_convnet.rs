@@ -33,11 +33,7 @@ impl OursConvNet {
 
 impl Runner for OursConvNet {
     fn threads(&self) -> String {
-        format!(
-            "RAYON_NUM_THREADS={} (rayon threads: {})",
-            std::env::var("RAYON_NUM_THREADS").unwrap_or_else(|_| "unset".to_owned()),
-            rayon::current_num_threads()
-        )
+        crate::ours::rayon_threads()
     }
 
     fn time(&self, case: Case, data: &Data, repeats: NonZeroUsize) -> Result<Timing> {

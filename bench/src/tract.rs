@@ -26,9 +26,7 @@ use anyhow::{Context, Result, ensure};
 use tract_onnx::pb;
 use tract_onnx::prelude::*;
 
-use crate::{
-    Case, Data, IMAGE_SHAPE, INPUT, OUTPUT, Runner, Timing, classes_of_rows, measure,
-};
+use crate::{Case, Data, IMAGE_SHAPE, INPUT, OUTPUT, Runner, Timing, classes_of_rows, measure};
 
 /// The ONNX model, ready to be specialised for each batch size.
 pub struct Tract {
