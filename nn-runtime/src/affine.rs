@@ -2,11 +2,17 @@
 
 use std::fmt;
 
-use ndarray::{Array2, ArrayView2, CowArray, Ix2, ShapeBuilder};
+use ndarray::{
+    Array2, ArrayView1, ArrayView2, ArrayViewD, ArrayViewMut2, ArrayViewMutD, CowArray, Ix2,
+    ShapeBuilder,
+};
 
 use crate::batch::{self, RowCost};
 use crate::layer::{self, Layer};
+use crate::optim::Optimizer;
+use crate::train::{self, LayerGradients, Train};
 use crate::{Activation, Float, InitRng, LoadError, ShapeError, Tensors, simd};
+use ndarray::Zip;
 
 /// An affine layer `y = act(x·W + b)` from `IN` inputs to `OUT` outputs.
 ///
@@ -265,6 +271,17 @@ impl<T: Float, const IN: usize, const OUT: usize> Affine<T, IN, OUT> {
     /// of `x` (the [`Layer`](crate::__private::Layer) trait's block of rows). A width
     /// other than `IN`, or an `out` of another length, is a [`ShapeError`].
     fn rows_into(&self, x: ArrayView2<'_, T>, out: &mut [T]) -> Result<(), ShapeError> {
+        self.rows_into_with(x, out, self.activation)
+    }
+
+    /// [`rows_into`](Self::rows_into) with another activation: training leaves out the
+    /// last layer's softmax.
+    fn rows_into_with(
+        &self,
+        x: ArrayView2<'_, T>,
+        out: &mut [T],
+        activation: Activation<T>,
+    ) -> Result<(), ShapeError> {
         if x.ncols() != IN {
             return Err(ShapeError::input_width(IN, x.ncols()));
         }
@@ -285,7 +302,7 @@ impl<T: Float, const IN: usize, const OUT: usize> Affine<T, IN, OUT> {
             &self.bias[..],
             x,
             out,
-            self.activation,
+            activation,
             self.weights_finite,
         ) {
             return Ok(());
@@ -322,7 +339,7 @@ impl<T: Float, const IN: usize, const OUT: usize> Affine<T, IN, OUT> {
                 gemm::Parallelism::None,
             );
         }
-        simd::bias_activation(out, &self.bias, self.activation);
+        simd::bias_activation(out, &self.bias, activation);
         Ok(())
     }
 
@@ -331,6 +348,18 @@ impl<T: Float, const IN: usize, const OUT: usize> Affine<T, IN, OUT> {
         let rows = &self.rows()[..(IN - 1) * Self::STRIDE + OUT];
         ArrayView2::from_shape((IN, OUT).strides((Self::STRIDE, 1)), rows)
             .expect("storage holds IN rows STRIDE apart")
+    }
+
+    /// The weight, mutably (the layer must refresh `weights_finite` afterwards).
+    fn weight_mut(&mut self) -> ArrayViewMut2<'_, T> {
+        let rows = &mut self.storage[self.offset..self.offset + (IN - 1) * Self::STRIDE + OUT];
+        ArrayViewMut2::from_shape((IN, OUT).strides((Self::STRIDE, 1)), rows)
+            .expect("storage holds IN rows STRIDE apart")
+    }
+
+    /// Brings what the layer knows about its weights up to date after they changed.
+    fn weights_changed(&mut self) {
+        self.weights_finite = self.weight().iter().all(|w| w.is_finite());
     }
 
     /// The backward pass of the affine map (before the activation) for a batch: from
@@ -419,6 +448,96 @@ impl<T: Float, const IN: usize, const OUT: usize> Layer for Affine<T, IN, OUT> {
 
     fn forward_rows_into(&self, x: ArrayView2<'_, T>, out: &mut [T]) -> Result<(), ShapeError> {
         self.rows_into(x, out)
+    }
+}
+
+impl<T: Float, const IN: usize, const OUT: usize> Train for Affine<T, IN, OUT> {
+    type Gradients = LayerGradients<T, Ix2>;
+
+    fn zero_gradients(&self) -> Self::Gradients {
+        LayerGradients::zeros(Ix2(IN, OUT), OUT)
+    }
+
+    fn forward_train(
+        &self,
+        x: ArrayView2<'_, T>,
+        out: &mut [T],
+        activate: bool,
+    ) -> Result<(), ShapeError> {
+        let activation = if activate {
+            self.activation
+        } else {
+            Activation::Identity
+        };
+        self.rows_into_with(x, out, activation)
+    }
+
+    /// `dW = xᵀ·dz` (skipping inputs that are 0 in a whole tile, as images have),
+    /// `db = Σ_rows dz`, `dx = dz·Wᵀ` computed as `dxᵀ = W·dzᵀ` with `dzᵀ` in `scratch`.
+    fn backward(
+        &self,
+        x: ArrayView2<'_, T>,
+        y: ArrayView2<'_, T>,
+        mut dy: ArrayViewMut2<'_, T>,
+        activated: bool,
+        gradients: &mut Self::Gradients,
+        dx: Option<ArrayViewMut2<'_, T>>,
+        scratch: &mut Vec<T>,
+    ) {
+        if activated {
+            train::activation_backward(self.activation, y, dy.view_mut());
+        }
+        let dz = dy.view();
+        let rows = dz.nrows();
+        gradients.bias.fill(T::zero());
+        for row in dz.rows() {
+            Zip::from(&mut gradients.bias)
+                .and(&row)
+                .for_each(|b, &d| *b = *b + d);
+        }
+        simd::gemm(x.t(), dz, gradients.weight.view_mut(), false, true);
+        if let Some(dx) = dx {
+            scratch.resize(OUT * rows, T::zero());
+            let mut dz_t = train::rows_mut(&mut scratch[..OUT * rows], rows);
+            dz_t.assign(&dz.t());
+            simd::gemm(self.weight(), dz_t.view(), dx.reversed_axes(), false, false);
+        }
+    }
+
+    fn visit(&self, names: &[&str], f: &mut dyn FnMut(&str, ArrayViewD<'_, T>)) {
+        let (weight, bias) = layer::weight_and_bias(names, "affine");
+        f(weight, self.weight().into_dyn());
+        f(bias, ArrayView1::from(&self.bias[..]).into_dyn());
+    }
+
+    fn visit_mut(&mut self, names: &[&str], f: &mut dyn FnMut(&str, ArrayViewMutD<'_, T>)) {
+        let (weight, bias) = layer::weight_and_bias(names, "affine");
+        f(weight, self.weight_mut().into_dyn());
+        f(
+            bias,
+            ndarray::ArrayViewMut1::from(&mut self.bias[..]).into_dyn(),
+        );
+        self.weights_changed();
+    }
+
+    fn update<O: Optimizer<T> + ?Sized>(
+        &mut self,
+        names: &[&str],
+        gradients: &Self::Gradients,
+        optimizer: &mut O,
+    ) {
+        let (weight, bias) = layer::weight_and_bias(names, "affine");
+        optimizer.update(
+            weight,
+            self.weight_mut().into_dyn(),
+            gradients.weight.view().into_dyn(),
+        );
+        optimizer.update(
+            bias,
+            ndarray::ArrayViewMut1::from(&mut self.bias[..]).into_dyn(),
+            gradients.bias.view().into_dyn(),
+        );
+        self.weights_changed();
     }
 }
 

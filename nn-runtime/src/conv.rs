@@ -4,11 +4,15 @@
 use std::fmt;
 use std::mem::MaybeUninit;
 
-use ndarray::{Array2, Array4, ArrayView2, CowArray, Ix2};
+use ndarray::{
+    Array2, Array4, ArrayView2, ArrayViewD, ArrayViewMut2, ArrayViewMutD, CowArray, Dim, Ix2, Ix4,
+};
 
 use crate::batch::{self, RowCost};
 use crate::layer::{self, Layer};
+use crate::optim::Optimizer;
 use crate::pool::out_dim;
+use crate::train::{self, LayerGradients, Train};
 use crate::{Activation, Float, InitRng, LoadError, ShapeError, Tensors, simd};
 
 /// The geometry and activation of a `conv CxHxW -> FxH'xW' kernel KhxKw stride S pad P`
@@ -158,7 +162,9 @@ impl<T: Float> Conv2dConfig<T> {
 /// ```
 pub struct Conv2d<T, const IN: usize, const OUT: usize> {
     config: Conv2dConfig<T>,
-    /// The weights as the kernels read them.
+    /// The weight in OIHW order, as files and optimizers see it.
+    weight: Box<[T]>,
+    /// The weights as the kernels read them, packed from `weight`.
     weights: simd::ConvWeights<T>,
     bias: Box<[T]>,
     /// Whether every weight is finite, so that an input row of zeros adds exactly
@@ -287,6 +293,7 @@ impl<T: Float, const IN: usize, const OUT: usize> Conv2d<T, IN, OUT> {
         Self {
             weights: simd::ConvWeights::new(&config.geometry(), weight),
             weights_finite: weight.iter().all(|w| w.is_finite()),
+            weight: weight.into(),
             bias: bias.into_boxed_slice(),
             config,
         }
@@ -307,18 +314,19 @@ impl<T: Float, const IN: usize, const OUT: usize> Conv2d<T, IN, OUT> {
         let mut y = MaybeUninit::<[T; OUT]>::uninit();
         // SAFETY: `[MaybeUninit<T>; OUT]` has the layout of `MaybeUninit<[T; OUT]>`.
         let out = unsafe { &mut *y.as_mut_ptr().cast::<[MaybeUninit<T>; OUT]>() };
-        self.forward_uninit(x, out);
+        self.forward_uninit(x, out, self.config.activation);
         // SAFETY: `conv_activated` wrote every element.
         unsafe { y.assume_init() }
     }
 
     /// One flat sample into `y` (`IN` and `OUT` values, checked by the callers).
-    fn forward_into(&self, x: &[T], y: &mut [T]) {
-        self.forward_uninit(x, simd::as_uninit(y));
+    fn forward_into(&self, x: &[T], y: &mut [T], activation: Activation<T>) {
+        self.forward_uninit(x, simd::as_uninit(y), activation);
     }
 
-    /// One flat sample into `y`, which is all written.
-    fn forward_uninit(&self, x: &[T], y: &mut [MaybeUninit<T>]) {
+    /// One flat sample into `y`, which is all written, with `activation` (the
+    /// layer's own, or none in training's last layer).
+    fn forward_uninit(&self, x: &[T], y: &mut [MaybeUninit<T>], activation: Activation<T>) {
         simd::conv_activated(
             &self.config.geometry(),
             &self.weights,
@@ -326,8 +334,21 @@ impl<T: Float, const IN: usize, const OUT: usize> Conv2d<T, IN, OUT> {
             x,
             y,
             self.weights_finite,
-            self.config.activation,
+            activation,
         );
+    }
+
+    /// Brings the packed weights and what the layer knows about them up to date after
+    /// `weight` changed, without allocating.
+    fn weights_changed(&mut self) {
+        self.weights.repack(&self.config.geometry(), &self.weight);
+        self.weights_finite = self.weight.iter().all(|w| w.is_finite());
+    }
+
+    /// The weight as an OIHW view.
+    fn weight_view(&self) -> ndarray::ArrayView4<'_, T> {
+        ndarray::ArrayView4::from_shape(self.config.weight_shape(), &self.weight)
+            .expect("the weight holds F·C·Kh·Kw values")
     }
 
     /// A batch, one flat sample per row (any layout), in blocks of rows shared by
@@ -354,9 +375,7 @@ impl<T: Float, const IN: usize, const OUT: usize> Conv2d<T, IN, OUT> {
 
     /// The weight, of shape `[F, C, Kh, Kw]` (OIHW).
     pub fn weight(&self) -> Array4<T> {
-        let weight = simd::unpack_conv(&self.config.geometry(), &self.weights.packed);
-        Array4::from_shape_vec(self.config.weight_shape(), weight)
-            .expect("unpack gives F·C·Kh·Kw values")
+        self.weight_view().to_owned()
     }
 
     /// The bias, `F` values.
@@ -415,7 +434,7 @@ impl<T: Float, const IN: usize, const OUT: usize> Layer for Conv2d<T, IN, OUT> {
             let row = row
                 .to_slice()
                 .expect("a row of a standard-layout array is contiguous");
-            self.forward_uninit(row, out);
+            self.forward_uninit(row, out, self.config.activation);
         }
         // SAFETY: `forward_uninit` wrote every row (`OUT` > 0: the config checks it).
         Ok(CowArray::from(unsafe { y.assume_init() }))
@@ -423,8 +442,179 @@ impl<T: Float, const IN: usize, const OUT: usize> Layer for Conv2d<T, IN, OUT> {
 
     fn forward_rows_into(&self, x: ArrayView2<'_, T>, out: &mut [T]) -> Result<(), ShapeError> {
         layer::check_rows(&x, IN, Some((out, OUT)))?;
-        layer::each_row(x, out, OUT, |x, y| self.forward_into(x, y));
+        let activation = self.config.activation;
+        layer::each_row(x, out, OUT, |x, y| self.forward_into(x, y, activation));
         Ok(())
+    }
+}
+
+impl<T: Float, const IN: usize, const OUT: usize> Train for Conv2d<T, IN, OUT> {
+    type Gradients = LayerGradients<T, Ix4>;
+
+    fn zero_gradients(&self) -> Self::Gradients {
+        LayerGradients::zeros(Dim(self.config.weight_shape()), self.config.filters)
+    }
+
+    fn forward_train(
+        &self,
+        x: ArrayView2<'_, T>,
+        out: &mut [T],
+        activate: bool,
+    ) -> Result<(), ShapeError> {
+        layer::check_rows(&x, IN, Some((out, OUT)))?;
+        let activation = if activate {
+            self.config.activation
+        } else {
+            Activation::Identity
+        };
+        layer::each_row(x, out, OUT, |x, y| self.forward_into(x, y, activation));
+        Ok(())
+    }
+
+    /// The book's `Convolution.backward` one sample at a time: the sample's columns
+    /// (im2col, `H'·W' × C·Kh·Kw`, in `scratch`) give `dW += dz·cols`; `dx` is the
+    /// columns' gradient `dzᵀ·W` scattered back (col2im).
+    fn backward(
+        &self,
+        x: ArrayView2<'_, T>,
+        y: ArrayView2<'_, T>,
+        mut dy: ArrayViewMut2<'_, T>,
+        activated: bool,
+        gradients: &mut Self::Gradients,
+        mut dx: Option<ArrayViewMut2<'_, T>>,
+        scratch: &mut Vec<T>,
+    ) {
+        if activated {
+            train::activation_backward(self.config.activation, y, dy.view_mut());
+        }
+        let g = self.config.geometry();
+        let (plane, taps) = (g.oh * g.ow, g.taps());
+        let x = x.as_standard_layout();
+        scratch.resize(2 * plane * taps, T::zero());
+        let (cols, dcols) = scratch.split_at_mut(plane * taps);
+        let weight = train::rows(&self.weight, taps);
+        let mut dw = gradients
+            .weight
+            .view_mut()
+            .into_shape_with_order((g.f, taps))
+            .expect("the gradient is a standard-layout F·C·Kh·Kw array");
+        gradients.bias.fill(T::zero());
+        for (b, (x, dz)) in x.rows().into_iter().zip(dy.rows()).enumerate() {
+            let x = x.to_slice().expect("a standard-layout row is contiguous");
+            let dz = dz
+                .to_slice()
+                .expect("a training buffer's row is contiguous");
+            let dz = train::rows(dz, plane);
+            for (bias, row) in gradients.bias.iter_mut().zip(dz.rows()) {
+                *bias = row.iter().fold(*bias, |s, &d| s + d);
+            }
+            im2col(&g, x, cols);
+            simd::gemm(dz, train::rows(cols, taps), dw.view_mut(), b > 0, false);
+            if let Some(dx) = dx.as_mut() {
+                simd::gemm(dz.t(), weight, train::rows_mut(dcols, taps), false, false);
+                let mut dx = dx.row_mut(b);
+                let dx = dx
+                    .as_slice_mut()
+                    .expect("a training buffer's row is contiguous");
+                col2im(&g, dcols, dx);
+            }
+        }
+    }
+
+    fn visit(&self, names: &[&str], f: &mut dyn FnMut(&str, ArrayViewD<'_, T>)) {
+        let (weight, bias) = layer::weight_and_bias(names, "conv");
+        f(weight, self.weight_view().into_dyn());
+        f(bias, ndarray::ArrayView1::from(&self.bias[..]).into_dyn());
+    }
+
+    fn visit_mut(&mut self, names: &[&str], f: &mut dyn FnMut(&str, ArrayViewMutD<'_, T>)) {
+        let (weight, bias) = layer::weight_and_bias(names, "conv");
+        let shape = self.config.weight_shape();
+        f(
+            weight,
+            ndarray::ArrayViewMut4::from_shape(shape, &mut self.weight)
+                .expect("the weight holds F·C·Kh·Kw values")
+                .into_dyn(),
+        );
+        f(
+            bias,
+            ndarray::ArrayViewMut1::from(&mut self.bias[..]).into_dyn(),
+        );
+        self.weights_changed();
+    }
+
+    fn update<O: Optimizer<T> + ?Sized>(
+        &mut self,
+        names: &[&str],
+        gradients: &Self::Gradients,
+        optimizer: &mut O,
+    ) {
+        let (weight, bias) = layer::weight_and_bias(names, "conv");
+        let shape = self.config.weight_shape();
+        optimizer.update(
+            weight,
+            ndarray::ArrayViewMut4::from_shape(shape, &mut self.weight)
+                .expect("the weight holds F·C·Kh·Kw values")
+                .into_dyn(),
+            gradients.weight.view().into_dyn(),
+        );
+        optimizer.update(
+            bias,
+            ndarray::ArrayViewMut1::from(&mut self.bias[..]).into_dyn(),
+            gradients.bias.view().into_dyn(),
+        );
+        self.weights_changed();
+    }
+}
+
+/// One sample's columns: `cols[p][t]` for output position `p = i·W' + j` and tap
+/// `t = (c·Kh + u)·Kw + v` is `x[c, i·Sh + u − Ph, j·Sw + v − Pw]`, 0 in the padding.
+fn im2col<T: Float>(g: &simd::ConvGeometry, x: &[T], cols: &mut [T]) {
+    let taps = g.taps();
+    for i in 0..g.oh {
+        for j in 0..g.ow {
+            let col = &mut cols[(i * g.ow + j) * taps..][..taps];
+            let mut t = 0;
+            for c in 0..g.c {
+                for u in 0..g.kh {
+                    let row = (i * g.sh + u).checked_sub(g.ph).filter(|&r| r < g.h);
+                    for v in 0..g.kw {
+                        let column = (j * g.sw + v).checked_sub(g.pw).filter(|&q| q < g.w);
+                        col[t] = match (row, column) {
+                            (Some(r), Some(q)) => x[(c * g.h + r) * g.w + q],
+                            _ => T::zero(),
+                        };
+                        t += 1;
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// The inverse scatter of [`im2col`]: each column value added to the input position
+/// it came from (padding dropped); `dx` is overwritten.
+fn col2im<T: Float>(g: &simd::ConvGeometry, cols: &[T], dx: &mut [T]) {
+    let taps = g.taps();
+    dx.fill(T::zero());
+    for i in 0..g.oh {
+        for j in 0..g.ow {
+            let col = &cols[(i * g.ow + j) * taps..][..taps];
+            let mut t = 0;
+            for c in 0..g.c {
+                for u in 0..g.kh {
+                    let row = (i * g.sh + u).checked_sub(g.ph).filter(|&r| r < g.h);
+                    for v in 0..g.kw {
+                        let column = (j * g.sw + v).checked_sub(g.pw).filter(|&q| q < g.w);
+                        if let (Some(r), Some(q)) = (row, column) {
+                            let at = (c * g.h + r) * g.w + q;
+                            dx[at] = dx[at] + col[t];
+                        }
+                        t += 1;
+                    }
+                }
+            }
+        }
     }
 }
 
@@ -432,6 +622,7 @@ impl<T: Float, const IN: usize, const OUT: usize> Clone for Conv2d<T, IN, OUT> {
     fn clone(&self) -> Self {
         Self {
             config: self.config,
+            weight: self.weight.clone(),
             weights: self.weights.clone(),
             bias: self.bias.clone(),
             weights_finite: self.weights_finite,
@@ -442,9 +633,7 @@ impl<T: Float, const IN: usize, const OUT: usize> Clone for Conv2d<T, IN, OUT> {
 impl<T: Float, const IN: usize, const OUT: usize> PartialEq for Conv2d<T, IN, OUT> {
     /// Equal geometry, activation, weights and biases.
     fn eq(&self, other: &Self) -> bool {
-        self.config == other.config
-            && self.weights.packed == other.weights.packed
-            && self.bias == other.bias
+        self.config == other.config && self.weight == other.weight && self.bias == other.bias
     }
 }
 

@@ -1,5 +1,5 @@
-//! The two error types: [`ShapeError`] (data of the wrong size) and [`LoadError`] (a
-//! parameter file that does not fit the network).
+//! The error types: [`ShapeError`] (data of the wrong size), [`LoadError`] (a parameter
+//! file that does not fit the network) and [`SaveError`] (a checkpoint not written).
 
 use std::path::PathBuf;
 
@@ -185,4 +185,36 @@ pub enum LoadError {
 fn quoted(names: &[String]) -> String {
     let quoted: Vec<String> = names.iter().map(|name| format!("`{name}`")).collect();
     quoted.join(", ")
+}
+
+/// A network's parameters could not be written by `save`.
+///
+/// ```
+/// use nn_runtime::SaveError;
+///
+/// let err = SaveError::Io {
+///     path: "/no/such/dir/net.safetensors".into(),
+///     source: std::io::Error::from(std::io::ErrorKind::NotFound),
+/// };
+/// assert!(err.to_string().starts_with("/no/such/dir/net.safetensors: cannot write the file"));
+/// ```
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum SaveError {
+    /// The file could not be written (no such directory, no permission, disk full).
+    #[error("{}: cannot write the file: {source}", path.display())]
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// What the operating system said.
+        source: std::io::Error,
+    },
+    /// The tensors could not be encoded as safetensors.
+    #[error("{}: cannot encode the tensors: {message}", path.display())]
+    Encode {
+        /// The file.
+        path: PathBuf,
+        /// What the encoder said.
+        message: String,
+    },
 }

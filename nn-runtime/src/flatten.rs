@@ -3,9 +3,11 @@
 use std::fmt;
 use std::marker::PhantomData;
 
-use ndarray::{ArrayView2, CowArray, Ix2};
+use ndarray::{ArrayView2, ArrayViewD, ArrayViewMut2, ArrayViewMutD, CowArray, Ix2};
 
 use crate::layer::{self, Layer};
+use crate::optim::Optimizer;
+use crate::train::Train;
 use crate::{Float, InitRng, LoadError, ShapeError, Tensors};
 
 /// The `flatten CxHxW -> N` layer: `N = C·H·W` values in `(c, h, w)` order.
@@ -118,4 +120,42 @@ impl<T: Float, const N: usize> Layer for Flatten<T, N> {
         layer::each_row(x, out, N, |x, out| out.copy_from_slice(x));
         Ok(())
     }
+}
+
+impl<T: Float, const N: usize> Train for Flatten<T, N> {
+    type Gradients = ();
+
+    fn zero_gradients(&self) {}
+
+    /// A copy (generated code passes the input view on instead of calling this).
+    fn forward_train(
+        &self,
+        x: ArrayView2<'_, T>,
+        out: &mut [T],
+        _: bool,
+    ) -> Result<(), ShapeError> {
+        Layer::forward_rows_into(self, x, out)
+    }
+
+    /// The gradient passes through unchanged.
+    fn backward(
+        &self,
+        _: ArrayView2<'_, T>,
+        _: ArrayView2<'_, T>,
+        dy: ArrayViewMut2<'_, T>,
+        _: bool,
+        (): &mut (),
+        dx: Option<ArrayViewMut2<'_, T>>,
+        _: &mut Vec<T>,
+    ) {
+        if let Some(mut dx) = dx {
+            dx.assign(&dy);
+        }
+    }
+
+    fn visit(&self, _: &[&str], _: &mut dyn FnMut(&str, ArrayViewD<'_, T>)) {}
+
+    fn visit_mut(&mut self, _: &[&str], _: &mut dyn FnMut(&str, ArrayViewMutD<'_, T>)) {}
+
+    fn update<O: Optimizer<T> + ?Sized>(&mut self, _: &[&str], (): &(), _: &mut O) {}
 }

@@ -90,9 +90,15 @@ pub(crate) mod sealed {
         /// Decodes packed values of this type. `bytes.len()` is a multiple of the size of
         /// `Self` (the loaders check that before calling); a trailing remainder is ignored.
         fn decode(bytes: &[u8], big_endian: bool) -> Vec<Self>;
+        /// Appends the value's little-endian bytes (what `.safetensors` stores).
+        fn encode_le(self, out: &mut Vec<u8>);
     }
 
     impl Sealed for f32 {
+        fn encode_le(self, out: &mut Vec<u8>) {
+            out.extend_from_slice(&self.to_le_bytes());
+        }
+
         fn decode(bytes: &[u8], big_endian: bool) -> Vec<Self> {
             let (words, _) = bytes.as_chunks::<4>();
             if big_endian {
@@ -104,6 +110,10 @@ pub(crate) mod sealed {
     }
 
     impl Sealed for f64 {
+        fn encode_le(self, out: &mut Vec<u8>) {
+            out.extend_from_slice(&self.to_le_bytes());
+        }
+
         fn decode(bytes: &[u8], big_endian: bool) -> Vec<Self> {
             let (words, _) = bytes.as_chunks::<8>();
             if big_endian {

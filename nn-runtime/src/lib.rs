@@ -80,6 +80,7 @@ mod network;
 pub mod optim;
 mod pool;
 mod simd;
+mod train;
 
 /// What generated code calls and users do not: the [`Layer`](layer::Layer) trait every
 /// layer implements and the batch driver. Not part of the public API; it changes with
@@ -88,6 +89,9 @@ mod simd;
 pub mod __private {
     pub use crate::batch::{PARALLEL_WORK, RowCost, run as forward_in_blocks};
     pub use crate::layer::Layer;
+    pub use crate::train::{
+        Train, Training, check_batch, check_labels, check_targets, rows, rows_mut, save,
+    };
 }
 
 pub use ndarray;
@@ -113,7 +117,7 @@ pub use nn_macros::network;
 pub use activation::Activation;
 pub use affine::Affine;
 pub use conv::{Conv2d, Conv2dConfig};
-pub use error::{LoadError, ShapeError};
+pub use error::{LoadError, SaveError, ShapeError};
 pub use flatten::Flatten;
 pub use float::Float;
 pub use init::InitRng;
@@ -121,3 +125,4 @@ pub use load::{Format, Tensors};
 pub use network::Network;
 pub use optim::{Optimizer, Parameters};
 pub use pool::{MaxPool2d, Pool2dConfig};
+pub use train::LayerGradients;

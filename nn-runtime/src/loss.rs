@@ -2,7 +2,7 @@
 //! activations' backward pass: the pieces a generated `gradients` will chain (the
 //! book's `SoftmaxWithLoss`, `mean_squared_error`, `Relu`, `Sigmoid`, ...).
 
-use ndarray::{Array2, ArrayView2, Zip};
+use ndarray::{Array2, ArrayView2, ArrayViewMut2, Zip};
 
 use crate::{Activation, Float, ShapeError};
 
@@ -25,36 +25,44 @@ pub fn cross_entropy<T: Float>(
     scores: ArrayView2<'_, T>,
     labels: &[usize],
 ) -> Result<(T, Array2<T>), ShapeError> {
+    let mut grad = Array2::zeros(scores.raw_dim());
+    let loss = cross_entropy_into(scores, labels, grad.view_mut())?;
+    Ok((loss, grad))
+}
+
+/// [`cross_entropy`] with the gradient written into `grad` (of the scores' shape), so
+/// that a training step allocates nothing. `grad` may not overlap `scores`.
+///
+/// # Panics
+/// If `grad` has another shape than `scores`.
+pub fn cross_entropy_into<T: Float>(
+    scores: ArrayView2<'_, T>,
+    labels: &[usize],
+    mut grad: ArrayViewMut2<'_, T>,
+) -> Result<T, ShapeError> {
     let (rows, classes) = scores.dim();
-    if labels.len() != rows {
-        return Err(ShapeError::new(
-            "label count (one per row)",
-            rows,
-            labels.len(),
-        ));
-    }
-    if let Some(&bad) = labels.iter().find(|&&l| l >= classes) {
-        return Err(ShapeError::new(
-            "label (below the output width)",
-            classes,
-            bad,
-        ));
-    }
+    assert_eq!(
+        grad.dim(),
+        scores.dim(),
+        "the gradient has the scores' shape"
+    );
+    crate::train::check_labels(labels, rows, classes)?;
     let batch = T::from_f64(rows.max(1) as f64);
-    let mut grad = scores.to_owned();
     let mut total = T::zero();
-    for (mut row, &label) in grad.rows_mut().into_iter().zip(labels) {
-        let max = row.iter().copied().fold(T::neg_infinity(), T::max);
-        let sum = row
-            .iter()
-            .map(|&a| (a - max).exp())
-            .fold(T::zero(), |s, e| s + e);
+    for ((scores, mut grad), &label) in scores.rows().into_iter().zip(grad.rows_mut()).zip(labels) {
+        let max = scores.iter().copied().fold(T::neg_infinity(), T::max);
+        let mut sum = T::zero();
+        Zip::from(&mut grad).and(&scores).for_each(|g, &a| {
+            *g = (a - max).exp();
+            sum = sum + *g;
+        });
         // −log softmax(a)[t] = log Σ exp(a − max) − (a[t] − max)
-        total = total + sum.ln() - (row[label] - max);
-        row.mapv_inplace(|a| (a - max).exp() / sum / batch);
-        row[label] = row[label] - T::one() / batch;
+        total = total + sum.ln() - (scores[label] - max);
+        let scale = T::one() / (sum * batch);
+        grad.mapv_inplace(|e| e * scale);
+        grad[label] = grad[label] - T::one() / batch;
     }
-    Ok((total / batch, grad))
+    Ok(total / batch)
 }
 
 /// The batch mean of `½ Σ_k (y_k − t_k)²` and its gradient with respect to `y`,
@@ -74,24 +82,29 @@ pub fn mse<T: Float>(
     outputs: ArrayView2<'_, T>,
     targets: ArrayView2<'_, T>,
 ) -> Result<(T, Array2<T>), ShapeError> {
-    if targets.nrows() != outputs.nrows() {
-        return Err(ShapeError::new(
-            "target rows",
-            outputs.nrows(),
-            targets.nrows(),
-        ));
-    }
-    if targets.ncols() != outputs.ncols() {
-        return Err(ShapeError::new(
-            "target width",
-            outputs.ncols(),
-            targets.ncols(),
-        ));
-    }
+    let mut grad = Array2::zeros(outputs.raw_dim());
+    let loss = mse_into(outputs, targets, grad.view_mut())?;
+    Ok((loss, grad))
+}
+
+/// [`mse`] with the gradient written into `grad` (of the outputs' shape).
+///
+/// # Panics
+/// If `grad` has another shape than `outputs`.
+pub fn mse_into<T: Float>(
+    outputs: ArrayView2<'_, T>,
+    targets: ArrayView2<'_, T>,
+    mut grad: ArrayViewMut2<'_, T>,
+) -> Result<T, ShapeError> {
+    assert_eq!(
+        grad.dim(),
+        outputs.dim(),
+        "the gradient has the outputs' shape"
+    );
+    crate::train::check_targets(&targets, outputs.nrows(), outputs.ncols())?;
     let batch = T::from_f64(outputs.nrows().max(1) as f64);
     let half = T::from_f64(0.5);
     let mut total = T::zero();
-    let mut grad = Array2::zeros(outputs.raw_dim());
     Zip::from(&mut grad)
         .and(&outputs)
         .and(&targets)
@@ -100,7 +113,7 @@ pub fn mse<T: Float>(
             total = total + half * d * d;
             *g = d / batch;
         });
-    Ok((total / batch, grad))
+    Ok(total / batch)
 }
 
 impl<T: Float> Activation<T> {

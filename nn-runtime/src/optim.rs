@@ -100,15 +100,19 @@ where
 /// The book's ε, added to square roots in the denominators.
 const EPSILON: f64 = 1e-7;
 
-/// The state of a tensor, zeros of the parameter's shape on first sight.
-fn state<'a, T: Float>(
-    states: &'a mut HashMap<String, ArrayD<T>>,
+/// The state of a tensor, made by `new` on first sight; later steps look it up
+/// without allocating (no `String` key per call).
+fn state<'a, S>(
+    states: &'a mut HashMap<String, S>,
     name: &str,
-    like: &ArrayViewMutD<'_, T>,
-) -> &'a mut ArrayD<T> {
+    new: impl FnOnce() -> S,
+) -> &'a mut S {
+    if !states.contains_key(name) {
+        states.insert(name.to_owned(), new());
+    }
     states
-        .entry(name.to_owned())
-        .or_insert_with(|| ArrayD::zeros(like.raw_dim()))
+        .get_mut(name)
+        .expect("the state was just inserted if it was missing")
 }
 
 /// Stochastic gradient descent: `p −= lr·g`.
@@ -155,7 +159,7 @@ impl<T> Momentum<T> {
 impl<T: Float> Optimizer<T> for Momentum<T> {
     fn update(&mut self, name: &str, param: ArrayViewMutD<'_, T>, grad: ArrayViewD<'_, T>) {
         let (lr, m) = (T::from_f64(self.lr), T::from_f64(self.momentum));
-        let v = state(&mut self.velocity, name, &param);
+        let v = state(&mut self.velocity, name, || ArrayD::zeros(param.raw_dim()));
         Zip::from(param).and(v).and(&grad).for_each(|p, v, &g| {
             *v = m * *v - lr * g;
             *p = *p + *v;
@@ -183,7 +187,7 @@ impl<T> AdaGrad<T> {
 impl<T: Float> Optimizer<T> for AdaGrad<T> {
     fn update(&mut self, name: &str, param: ArrayViewMutD<'_, T>, grad: ArrayViewD<'_, T>) {
         let (lr, eps) = (T::from_f64(self.lr), T::from_f64(EPSILON));
-        let h = state(&mut self.squares, name, &param);
+        let h = state(&mut self.squares, name, || ArrayD::zeros(param.raw_dim()));
         Zip::from(param).and(h).and(&grad).for_each(|p, h, &g| {
             *h = *h + g * g;
             *p = *p - lr * g / (h.sqrt() + eps);
@@ -227,7 +231,7 @@ impl<T: Float> Optimizer<T> for Adam<T> {
         let (lr_t, eps) = (T::from_f64(lr_t), T::from_f64(EPSILON));
         let (one_minus_b1, one_minus_b2) =
             (T::from_f64(1.0 - self.beta1), T::from_f64(1.0 - self.beta2));
-        let (m, v) = self.moments.entry(name.to_owned()).or_insert_with(|| {
+        let (m, v) = state(&mut self.moments, name, || {
             (
                 ArrayD::zeros(param.raw_dim()),
                 ArrayD::zeros(param.raw_dim()),

@@ -5,10 +5,12 @@ use std::fmt;
 use std::marker::PhantomData;
 use std::mem::MaybeUninit;
 
-use ndarray::{Array2, ArrayView2, CowArray, Ix2};
+use ndarray::{Array2, ArrayView2, ArrayViewD, ArrayViewMut2, ArrayViewMutD, CowArray, Ix2};
 
 use crate::batch::{self, RowCost};
 use crate::layer::{self, Layer};
+use crate::optim::Optimizer;
+use crate::train::Train;
 use crate::{Float, InitRng, LoadError, ShapeError, Tensors, simd};
 
 /// The geometry of a `maxpool CxHxW -> CxH'xW' size Kh x Kw stride Sh x Sw` layer (no
@@ -163,11 +165,18 @@ impl<T: Float, const IN: usize, const OUT: usize> MaxPool2d<T, IN, OUT> {
     /// assert_eq!(pool.backward(&[1.0, 3.0, 3.0, 0.0], &[5.0]), [0.0, 5.0, 0.0, 0.0]);
     /// ```
     pub fn backward(&self, x: &[T; IN], dy: &[T; OUT]) -> [T; IN] {
+        let mut dx = [T::zero(); IN];
+        self.backward_into(x, dy, &mut dx);
+        dx
+    }
+
+    /// [`backward`](Self::backward) on slices of one sample, `dx` overwritten.
+    fn backward_into(&self, x: &[T], dy: &[T], dx: &mut [T]) {
         let config = self.config();
         let [c, h, w] = config.input;
         let [_, oh, ow] = config.output();
         let ([kh, kw], [sh, sw]) = (config.size, config.stride);
-        let mut dx = [T::zero(); IN];
+        dx.fill(T::zero());
         for ch in 0..c {
             for i in 0..oh {
                 for j in 0..ow {
@@ -185,7 +194,6 @@ impl<T: Float, const IN: usize, const OUT: usize> MaxPool2d<T, IN, OUT> {
                 }
             }
         }
-        dx
     }
 
     /// The geometry.
@@ -303,4 +311,48 @@ impl<T: Float, const IN: usize, const OUT: usize> Layer for MaxPool2d<T, IN, OUT
         layer::each_row(x, out, OUT, |x, y| simd::max_pool(&geometry, x, y));
         Ok(())
     }
+}
+
+impl<T: Float, const IN: usize, const OUT: usize> Train for MaxPool2d<T, IN, OUT> {
+    type Gradients = ();
+
+    fn zero_gradients(&self) {}
+
+    fn forward_train(
+        &self,
+        x: ArrayView2<'_, T>,
+        out: &mut [T],
+        _: bool,
+    ) -> Result<(), ShapeError> {
+        Layer::forward_rows_into(self, x, out)
+    }
+
+    /// Each output's gradient to the first maximum of its window (the book's
+    /// `Pooling.backward` with `argmax`), summed where windows overlap.
+    fn backward(
+        &self,
+        x: ArrayView2<'_, T>,
+        _: ArrayView2<'_, T>,
+        dy: ArrayViewMut2<'_, T>,
+        _: bool,
+        (): &mut (),
+        dx: Option<ArrayViewMut2<'_, T>>,
+        _: &mut Vec<T>,
+    ) {
+        let Some(mut dx) = dx else { return };
+        let x = x.as_standard_layout();
+        for ((x, dy), mut dx) in x.rows().into_iter().zip(dy.rows()).zip(dx.rows_mut()) {
+            let (Some(x), Some(dy), Some(dx)) = (x.to_slice(), dy.to_slice(), dx.as_slice_mut())
+            else {
+                unreachable!("training buffers and standard-layout rows are contiguous");
+            };
+            self.backward_into(x, dy, dx);
+        }
+    }
+
+    fn visit(&self, _: &[&str], _: &mut dyn FnMut(&str, ArrayViewD<'_, T>)) {}
+
+    fn visit_mut(&mut self, _: &[&str], _: &mut dyn FnMut(&str, ArrayViewMutD<'_, T>)) {}
+
+    fn update<O: Optimizer<T> + ?Sized>(&mut self, _: &[&str], (): &(), _: &mut O) {}
 }

@@ -50,13 +50,19 @@ impl ConvGeometry {
 pub(crate) fn pack<T: Float>(g: &ConvGeometry, weight: &[T]) -> Box<[T]> {
     let taps = g.taps();
     let mut packed = vec![T::zero(); g.f.div_ceil(FILTER_BLOCK) * taps * FILTER_BLOCK];
+    pack_into(g, weight, &mut packed);
+    packed.into_boxed_slice()
+}
+
+/// [`pack`] into `packed`, which has its length and zeros past `F` already.
+pub(crate) fn pack_into<T: Float>(g: &ConvGeometry, weight: &[T], packed: &mut [T]) {
+    let taps = g.taps();
     for (f, filter) in weight.chunks_exact(taps).enumerate() {
         let (block, lane) = (f / FILTER_BLOCK, f % FILTER_BLOCK);
         for (t, &w) in filter.iter().enumerate() {
             packed[(block * taps + t) * FILTER_BLOCK + lane] = w;
         }
     }
-    packed.into_boxed_slice()
 }
 
 /// The OIHW weight back from [`pack`]ed weights.

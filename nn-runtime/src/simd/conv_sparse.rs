@@ -55,12 +55,19 @@ pub(crate) fn pack_by_tap<T: Float>(g: &ConvGeometry, weight: &[T]) -> Box<[T]> 
     let taps = g.taps();
     let fp = g.f.div_ceil(T::L) * T::L;
     let mut packed = vec![T::zero(); taps * fp];
+    pack_by_tap_into(g, weight, &mut packed);
+    packed.into_boxed_slice()
+}
+
+/// [`pack_by_tap`] into `packed`, which has its length and zeros past `F` already.
+pub(crate) fn pack_by_tap_into<T: Float>(g: &ConvGeometry, weight: &[T], packed: &mut [T]) {
+    let taps = g.taps();
+    let fp = g.f.div_ceil(T::L) * T::L;
     for (f, filter) in weight.chunks_exact(taps).enumerate() {
         for (t, &w) in filter.iter().enumerate() {
             packed[t * fp + f] = w;
         }
     }
-    packed.into_boxed_slice()
 }
 
 /// The positions (`c·H·W + h·W + w`) of the input values that are not 0 (NaN is not

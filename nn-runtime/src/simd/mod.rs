@@ -9,7 +9,7 @@
 
 use std::mem::MaybeUninit;
 
-use ndarray::ArrayView2;
+use ndarray::{ArrayView2, ArrayViewMut2};
 
 use crate::{Activation, Float};
 
@@ -103,12 +103,22 @@ macro_rules! dispatch {
 }
 
 mod conv;
+mod gemm;
 mod pool;
 
+pub(crate) use conv::ConvGeometry;
 use conv::conv_body;
-pub(crate) use conv::{ConvGeometry, unpack as unpack_conv};
+use gemm::gemm_body;
 pub(crate) use pool::PoolGeometry;
 use pool::max_pool_body;
+
+dispatch! {
+    /// `C = A·B`, or `C += A·B` with `accumulate` (`B`'s rows contiguous); steps where
+    /// a tile's values of `A` are all 0 are skipped with `skip_zeros`.
+    fn gemm<T: Float;>(
+        a: ArrayView2<'_, T>, b: ArrayView2<'_, T>, c: ArrayViewMut2<'_, T>, accumulate: bool, skip_zeros: bool
+    ) => gemm_body
+}
 
 dispatch! {
     /// `y = b + W ⊛ x` for one sample (no activation), with the packed weights of
@@ -136,6 +146,13 @@ impl<T: Float> ConvWeights<T> {
             packed: conv::pack(g, weight),
             by_tap,
         }
+    }
+
+    /// Packs `weight` (OIHW) again in place, without allocating.
+    pub(crate) fn repack(&mut self, g: &ConvGeometry, weight: &[T]) {
+        conv::pack_into(g, weight, &mut self.packed);
+        #[cfg(target_arch = "x86_64")]
+        conv_sparse::pack_by_tap_into(g, weight, &mut self.by_tap);
     }
 }
 
