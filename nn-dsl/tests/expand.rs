@@ -49,7 +49,17 @@ fn networks_with_errors_get_stand_ins_with_the_same_signatures() {
             _ => None,
         })
         .collect();
-    assert_eq!(structs, ["Good", "Bad", "Broken"]);
+    assert_eq!(
+        structs,
+        [
+            "Good",
+            "GoodGradients",
+            "Bad",
+            "BadGradients",
+            "Broken",
+            "BrokenGradients"
+        ]
+    );
     insta::assert_snapshot!(prettyplease::unparse(&file));
 }
 

@@ -130,14 +130,19 @@ pub struct Training<T, G> {
 }
 
 impl<T: Float, G> Training<T, G> {
-    /// Buffers of `sizes` elements (contents unspecified but initialised), and the
-    /// scratch buffer. Allocates only when a buffer must grow.
-    pub fn buffers<const N: usize>(&mut self, sizes: [usize; N]) -> ([&mut [T]; N], &mut Vec<T>) {
+    /// Buffers of `rows` rows of `widths` values (contents unspecified but
+    /// initialised), and the scratch buffer. Allocates only when a buffer must grow.
+    pub fn buffers<const N: usize>(
+        &mut self,
+        rows: usize,
+        widths: [usize; N],
+    ) -> ([&mut [T]; N], &mut Vec<T>) {
         if self.buffers.len() < N {
             self.buffers.resize_with(N, Vec::new);
         }
         let mut buffers = self.buffers.iter_mut();
-        let blocks = sizes.map(|size| {
+        let blocks = widths.map(|width| {
+            let size = rows * width;
             let buffer = buffers
                 .next()
                 .expect("there are at least N buffers after the resize");

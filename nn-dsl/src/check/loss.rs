@@ -4,7 +4,7 @@
 
 use crate::ast;
 use crate::diag::{Code, Diagnostic};
-use crate::ir::{Activation, Loss};
+use crate::ir::{Activation, Loss, Scalar};
 
 use super::kinds::list;
 use super::suggest;
@@ -17,15 +17,30 @@ pub(super) fn check_loss(
     diagnostics: &mut Vec<Diagnostic>,
 ) -> Option<Loss> {
     let last = activations.last().copied().flatten();
-    let step = network
+    // `step` has no gradient; `leaky_relu` with a negative slope has one, but the
+    // backward pass reads only a layer's output, and there `a·x > 0` for `x < 0`
+    // cannot be told from `x > 0`.
+    let untrainable = network
         .layers
         .iter()
         .zip(activations)
-        .find(|(_, a)| **a == Some(Activation::Step))
-        .and_then(|(layer, _)| layer.activation.as_ref());
+        .find_map(|(layer, a)| match a {
+            Some(Activation::Step) => Some((layer, "`step` is flat wherever it is differentiable")),
+            Some(Activation::LeakyRelu(Scalar::F32(slope))) if *slope < 0.0 => Some((
+                layer,
+                "the backward pass supports `leaky_relu` with a slope of 0 or more",
+            )),
+            Some(Activation::LeakyRelu(Scalar::F64(slope))) if *slope < 0.0 => Some((
+                layer,
+                "the backward pass supports `leaky_relu` with a slope of 0 or more",
+            )),
+            _ => None,
+        })
+        .and_then(|(layer, why)| layer.activation.as_ref().map(|a| (a, why)));
+
     let Some(written) = &network.loss else {
         // No statement: the default, for a network that can be trained at all.
-        return match (step, last) {
+        return match (untrainable, last) {
             (Some(_), _) => None,
             (None, Some(Activation::Softmax)) => Some(Loss::CrossEntropy),
             (None, _) => Some(Loss::Mse),
@@ -50,25 +65,31 @@ pub(super) fn check_loss(
             return None;
         }
     };
-    if let Some(step) = step {
-        diagnostics.push(
-            Diagnostic::new(
-                Code::E010,
+    if let Some((activation, why)) = untrainable {
+        let (message, help) = if activation.name.text == "step" {
+            (
                 format!(
                     "`loss {}` on a network with `step`, which has no gradient",
                     loss.name()
                 ),
-                name.span,
-            )
-            .with_span_label("this network cannot be trained")
-            .with_label(
-                step.name.span,
-                "`step` is flat wherever it is differentiable",
-            )
-            .with_help(
                 "train with `sigmoid` in place of `step` (the book's chapter 3 does), or remove \
                  the `loss` statement to use the network for inference only",
-            ),
+            )
+        } else {
+            (
+                format!(
+                    "`loss {}` on a network with a negative `leaky_relu` slope",
+                    loss.name()
+                ),
+                "use a slope of 0 or more (`leaky_relu(0.01)`), or remove the `loss` statement \
+                 to use the network for inference only",
+            )
+        };
+        diagnostics.push(
+            Diagnostic::new(Code::E010, message, name.span)
+                .with_span_label("this network cannot be trained")
+                .with_label(activation.name.span, why)
+                .with_help(help),
         );
         return None;
     }

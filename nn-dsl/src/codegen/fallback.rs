@@ -42,6 +42,7 @@ fn emit_stand_in(signature: &Signature, spans: SpanMap<'_>) -> TokenStream {
     let input = signature.input.as_ref().map(|s| size_literal(s.len()));
     let output = signature.output.as_ref().map(|s| size_literal(s.len()));
     let unreachable = quote!(::core::unimplemented!("the network definition has errors"));
+    let training = training_stand_ins(&name, &elem);
 
     // With both sizes known the signatures are exact; otherwise slices stand in.
     let (forward, network_impl) = match (input.clone(), output.clone()) {
@@ -124,5 +125,41 @@ fn emit_stand_in(signature: &Signature, spans: SpanMap<'_>) -> TokenStream {
         }
 
         #network_impl
+        #training
+    }
+}
+
+/// The training API of §9 with bodies that are never reached. The labels' type depends
+/// on the loss, which may be what is broken, so it is generic: any use type-checks and
+/// the DSL error stays the only one.
+fn training_stand_ins(name: &proc_macro2::Ident, elem: &TokenStream) -> TokenStream {
+    let unreachable = quote!(::core::unimplemented!("the network definition has errors"));
+    let gradients = quote::format_ident!("{}Gradients", name);
+    let parameters = quote! {
+        type Elem = #elem;
+        fn visit(&self, _f: &mut dyn FnMut(&str, ::nn_runtime::ndarray::ArrayViewD<'_, #elem>)) { #unreachable }
+        fn visit_mut(&mut self, _f: &mut dyn FnMut(&str, ::nn_runtime::ndarray::ArrayViewMutD<'_, #elem>)) { #unreachable }
+    };
+    quote! {
+        impl #name {
+            /// Not available: the network definition has errors.
+            pub fn loss<L>(&self, _x: ::nn_runtime::ndarray::ArrayView2<'_, #elem>, _labels: L) -> ::core::result::Result<#elem, ::nn_runtime::ShapeError> { #unreachable }
+            /// Not available: the network definition has errors.
+            pub fn gradients<L>(&self, _x: ::nn_runtime::ndarray::ArrayView2<'_, #elem>, _labels: L) -> ::core::result::Result<(#elem, #gradients), ::nn_runtime::ShapeError> { #unreachable }
+            /// Not available: the network definition has errors.
+            pub fn train_step<L>(&mut self, _x: ::nn_runtime::ndarray::ArrayView2<'_, #elem>, _labels: L, _optimizer: &mut impl ::nn_runtime::Optimizer<#elem>) -> ::core::result::Result<#elem, ::nn_runtime::ShapeError> { #unreachable }
+            /// Not available: the network definition has errors.
+            pub fn save(&self, _path: impl ::core::convert::AsRef<::std::path::Path>) -> ::core::result::Result<(), ::nn_runtime::SaveError> { #unreachable }
+        }
+
+        /// Not available: the network definition has errors.
+        #[derive(Clone, Debug, PartialEq)]
+        #[allow(non_camel_case_types, reason = "nn-dsl reports this name as W002")]
+        pub struct #gradients {
+            _errors: (),
+        }
+
+        impl ::nn_runtime::Parameters for #gradients { #parameters }
+        impl ::nn_runtime::Parameters for #name { #parameters }
     }
 }

@@ -10,6 +10,7 @@
 mod fallback;
 mod literal;
 mod network;
+mod training;
 
 pub use fallback::emit_fallback;
 pub use network::emit_network;

@@ -69,7 +69,12 @@ pub fn emit_network(network: &Network, spans: SpanMap<'_>) -> TokenStream {
         quote!(#[allow(non_camel_case_types, non_snake_case, reason = "nn-dsl reports these names as W002")])
     };
 
-    let new = emit_new(network, &fields, &configs);
+    let training = super::training::emit_training(network, &name, &fields, &elem, &allow_names);
+    let (training_field, training_init, training_methods, training_items) = match training {
+        Some(t) => (t.field, t.init, t.methods, t.items),
+        None => Default::default(),
+    };
+    let new = emit_new(network, &fields, &configs, &training_init);
     let default_impl = if new.is_empty() {
         TokenStream::new()
     } else {
@@ -118,6 +123,7 @@ pub fn emit_network(network: &Network, spans: SpanMap<'_>) -> TokenStream {
                 #[doc = #field_docs]
                 pub #fields: #field_types,
             )*
+            #training_field
         }
 
         impl #name {
@@ -140,6 +146,7 @@ pub fn emit_network(network: &Network, spans: SpanMap<'_>) -> TokenStream {
             pub fn zeros() -> Self {
                 Self {
                     #( #fields: ::nn_runtime::__private::Layer::zeros(#configs), )*
+                    #training_init
                 }
             }
 
@@ -149,6 +156,7 @@ pub fn emit_network(network: &Network, spans: SpanMap<'_>) -> TokenStream {
                 let mut rng = ::nn_runtime::InitRng::new(seed);
                 Self {
                     #( #fields: ::nn_runtime::__private::Layer::random(#configs, &mut rng), )*
+                    #training_init
                 }
             }
 
@@ -158,6 +166,7 @@ pub fn emit_network(network: &Network, spans: SpanMap<'_>) -> TokenStream {
                 let mut tensors = ::nn_runtime::Tensors::open(path)?;
                 let network = Self {
                     #( #fields: ::nn_runtime::__private::Layer::load(#configs, &mut tensors, #tensor_names)?, )*
+                    #training_init
                 };
                 tensors.finish()?;
                 ::core::result::Result::Ok(network)
@@ -181,7 +190,11 @@ pub fn emit_network(network: &Network, spans: SpanMap<'_>) -> TokenStream {
                     #forward_batch
                 })
             }
+
+            #training_methods
         }
+
+        #training_items
 
         #default_impl
 
@@ -260,7 +273,12 @@ fn layer_config(layer: &Layer) -> TokenStream {
 
 /// `new()`, when every layer with parameters has them inline: the literals are
 /// `'static` (constant promotion), so even a large matrix is never built on the stack.
-fn emit_new(network: &Network, fields: &[Ident], configs: &[TokenStream]) -> TokenStream {
+fn emit_new(
+    network: &Network,
+    fields: &[Ident],
+    configs: &[TokenStream],
+    training_init: &TokenStream,
+) -> TokenStream {
     if !network
         .layers
         .iter()
@@ -291,6 +309,7 @@ fn emit_new(network: &Network, fields: &[Ident], configs: &[TokenStream]) -> Tok
         pub fn new() -> Self {
             Self {
                 #( #fields: #layers, )*
+                #training_init
             }
         }
     }
