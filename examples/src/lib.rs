@@ -12,9 +12,15 @@
 //!   trained weights (`data/simple_convnet.safetensors`); [`SimpleConvNet64`] is the same
 //!   network in `f64` for the original `f64` weights (`data/simple_convnet_f64.npz`).
 //!
+//! - [`TwoLayer`] (`nets/two_layer.nn`, chapter 5): 784 -> 50 relu -> 10 softmax, which
+//!   the `train` program learns from the 60,000 training images; [`MultiLayer`]
+//!   (`nets/multi_layer.nn`, chapter 6): four hidden layers of 100, for the `optimizers`
+//!   program.
+//!
 //! Around them: [`idx`] reads the MNIST files (gzipped IDX), [`mnist`] turns them into
 //! a test set the network takes, and [`eval`] measures any [`Network`](nn_runtime::Network)
-//! on it (accuracy, per-class accuracy, confusion matrix). The `mnist` and `convnet`
+//! on it (accuracy, per-class accuracy, confusion matrix); [`training`] is the book's
+//! training loop and [`plot`] draws its curves. The `mnist` and `convnet`
 //! binaries and the tests share that code; [`report`] is the two binaries' run and
 //! printout, for any network that classifies digits.
 //!
@@ -30,7 +36,9 @@
 pub mod eval;
 pub mod idx;
 pub mod mnist;
+pub mod plot;
 pub mod report;
+pub mod training;
 
 // Paths are relative to this crate's Cargo.toml.
 nn_runtime::network!(file = "nets/gates.nn");
@@ -38,3 +46,5 @@ nn_runtime::network!(file = "nets/three_layer.nn");
 nn_runtime::network!(file = "nets/mnist.nn");
 nn_runtime::network!(file = "nets/simple_convnet.nn");
 nn_runtime::network!(file = "nets/simple_convnet_f64.nn");
+nn_runtime::network!(file = "nets/two_layer.nn");
+nn_runtime::network!(file = "nets/multi_layer.nn");

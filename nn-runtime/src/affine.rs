@@ -359,7 +359,13 @@ impl<T: Float, const IN: usize, const OUT: usize> Affine<T, IN, OUT> {
 
     /// Brings what the layer knows about its weights up to date after they changed.
     fn weights_changed(&mut self) {
-        self.weights_finite = self.weight().iter().all(|w| w.is_finite());
+        // No early exit, so that the scan vectorises (a training step runs it).
+        self.weights_finite = self.weight().rows().into_iter().all(|row| {
+            row.as_slice()
+                .expect("a row of the weight is contiguous")
+                .iter()
+                .fold(true, |finite, w| finite & w.is_finite())
+        });
     }
 
     /// The backward pass of the affine map (before the activation) for a batch: from
@@ -469,7 +475,11 @@ impl<T: Float, const IN: usize, const OUT: usize> Train for Affine<T, IN, OUT> {
         } else {
             Activation::Identity
         };
-        self.rows_into_with(x, out, activation)
+        layer::check_rows(&x, IN, Some((out, OUT)))?;
+        let work = x.nrows() * IN * OUT;
+        train::split_rows(x, out, OUT, work, &|x, out| {
+            self.rows_into_with(x, out, activation)
+        })
     }
 
     /// `dW = xᵀ·dz` (skipping inputs that are 0 in a whole tile, as images have),
@@ -495,7 +505,7 @@ impl<T: Float, const IN: usize, const OUT: usize> Train for Affine<T, IN, OUT> {
                 .and(&row)
                 .for_each(|b, &d| *b = *b + d);
         }
-        simd::gemm(x.t(), dz, gradients.weight.view_mut(), false, true);
+        simd::weight_gradient(x, dz, gradients.weight.view_mut());
         if let Some(dx) = dx {
             scratch.resize(OUT * rows, T::zero());
             let mut dz_t = train::rows_mut(&mut scratch[..OUT * rows], rows);

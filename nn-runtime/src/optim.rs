@@ -8,7 +8,7 @@
 
 use std::collections::HashMap;
 
-use ndarray::{ArrayD, ArrayViewD, ArrayViewMutD, Zip};
+use ndarray::{ArrayD, ArrayView2, ArrayViewD, ArrayViewMut2, ArrayViewMutD, Ix2};
 
 use crate::Float;
 
@@ -97,6 +97,102 @@ where
     });
 }
 
+/// A tensor as a matrix, so that the optimizers' loops run over a fixed number of
+/// dimensions (a `Zip` over `IxDyn` computes every index dynamically, several times
+/// slower): a scalar or vector is one row, a matrix is itself, a standard-layout tensor
+/// of more dimensions is its first axis by the rest; `None` for any other layout.
+fn matrix<'a, T>(tensor: ArrayViewMutD<'a, T>) -> Option<ArrayViewMut2<'a, T>> {
+    match tensor.ndim() {
+        0 => tensor.into_shape_with_order((1, 1)).ok(),
+        1 => Some(
+            tensor
+                .into_dimensionality::<ndarray::Ix1>()
+                .ok()?
+                .insert_axis(ndarray::Axis(0)),
+        ),
+        2 => tensor.into_dimensionality::<Ix2>().ok(),
+        _ => {
+            let first = tensor.shape()[0];
+            let rest = tensor.len() / first.max(1);
+            tensor.into_shape_with_order((first, rest)).ok()
+        }
+    }
+}
+
+/// `f(p, states, g)` for every element of a parameter, its states (standard-layout
+/// arrays of its shape, created by the optimizer) and its gradient, as matrices: a
+/// parameter in a layout [`matrix`] cannot take is updated in a copy.
+fn update_each<T: Float, const S: usize>(
+    mut param: ArrayViewMutD<'_, T>,
+    states: [&mut ArrayD<T>; S],
+    grad: ArrayViewD<'_, T>,
+    f: impl FnMut(&mut T, [&mut T; S], T),
+) {
+    let grad = grad.as_standard_layout();
+    let (rows, cols) = match param.ndim() {
+        0 | 1 => (1, param.len()),
+        _ => (param.shape()[0], param.len() / param.shape()[0].max(1)),
+    };
+    let grad = grad
+        .view()
+        .into_shape_with_order((rows, cols))
+        .expect("a standard-layout gradient of the parameter's size reshapes");
+    let states = states.map(|s| {
+        s.view_mut()
+            .into_shape_with_order((rows, cols))
+            .expect("a state has its parameter's shape and standard layout")
+    });
+    if param.ndim() <= 2 || param.is_standard_layout() {
+        let matrix = matrix(param).expect("checked: the layout reshapes");
+        update_rows(matrix, states, grad, f);
+    } else {
+        let mut copy = param.to_owned();
+        let matrix = matrix(copy.view_mut()).expect("a new array is standard layout");
+        update_rows(matrix, states, grad, f);
+        param.assign(&copy);
+    }
+}
+
+/// [`update_each`] on matrices of one shape, a row at a time: as slices where the rows
+/// are contiguous (always, for the runtime's layers), so that the loop vectorises.
+fn update_rows<T: Float, const S: usize>(
+    mut param: ArrayViewMut2<'_, T>,
+    mut states: [ArrayViewMut2<'_, T>; S],
+    grad: ArrayView2<'_, T>,
+    mut f: impl FnMut(&mut T, [&mut T; S], T),
+) {
+    for (r, (mut param, grad)) in param.rows_mut().into_iter().zip(grad.rows()).enumerate() {
+        let mut rows = states.each_mut().map(|s| s.row_mut(r));
+        let n = param.len();
+        let slices = (
+            param.as_slice_mut(),
+            grad.as_slice(),
+            rows.each_mut().map(|row| row.as_slice_mut()),
+        );
+        if let (Some(param), Some(grad), states) = slices
+            && let Some(mut states) = try_all(states)
+        {
+            let (param, grad) = (&mut param[..n], &grad[..n]);
+            let mut states = states.each_mut().map(|s| &mut s[..n]);
+            for c in 0..n {
+                f(&mut param[c], states.each_mut().map(|s| &mut s[c]), grad[c]);
+            }
+        } else {
+            for (c, (p, &g)) in param.iter_mut().zip(grad.iter()).enumerate() {
+                f(p, rows.each_mut().map(|row| &mut row[c]), g);
+            }
+        }
+    }
+}
+
+/// `Some` of every element if none is `None`.
+fn try_all<X, const S: usize>(items: [Option<X>; S]) -> Option<[X; S]> {
+    if items.iter().any(Option::is_none) {
+        return None;
+    }
+    Some(items.map(|item| item.expect("checked: none is None")))
+}
+
 /// The book's ε, added to square roots in the denominators.
 const EPSILON: f64 = 1e-7;
 
@@ -131,9 +227,7 @@ impl Sgd {
 impl<T: Float> Optimizer<T> for Sgd {
     fn update(&mut self, _name: &str, param: ArrayViewMutD<'_, T>, grad: ArrayViewD<'_, T>) {
         let lr = T::from_f64(self.lr);
-        Zip::from(param)
-            .and(&grad)
-            .for_each(|p, &g| *p = *p - lr * g);
+        update_each(param, [], grad, |p, [], g| *p = *p - lr * g);
     }
 }
 
@@ -160,7 +254,7 @@ impl<T: Float> Optimizer<T> for Momentum<T> {
     fn update(&mut self, name: &str, param: ArrayViewMutD<'_, T>, grad: ArrayViewD<'_, T>) {
         let (lr, m) = (T::from_f64(self.lr), T::from_f64(self.momentum));
         let v = state(&mut self.velocity, name, || ArrayD::zeros(param.raw_dim()));
-        Zip::from(param).and(v).and(&grad).for_each(|p, v, &g| {
+        update_each(param, [v], grad, |p, [v], g| {
             *v = m * *v - lr * g;
             *p = *p + *v;
         });
@@ -188,7 +282,7 @@ impl<T: Float> Optimizer<T> for AdaGrad<T> {
     fn update(&mut self, name: &str, param: ArrayViewMutD<'_, T>, grad: ArrayViewD<'_, T>) {
         let (lr, eps) = (T::from_f64(self.lr), T::from_f64(EPSILON));
         let h = state(&mut self.squares, name, || ArrayD::zeros(param.raw_dim()));
-        Zip::from(param).and(h).and(&grad).for_each(|p, h, &g| {
+        update_each(param, [h], grad, |p, [h], g| {
             *h = *h + g * g;
             *p = *p - lr * g / (h.sqrt() + eps);
         });
@@ -237,14 +331,10 @@ impl<T: Float> Optimizer<T> for Adam<T> {
                 ArrayD::zeros(param.raw_dim()),
             )
         });
-        Zip::from(param)
-            .and(m)
-            .and(v)
-            .and(&grad)
-            .for_each(|p, m, v, &g| {
-                *m = *m + one_minus_b1 * (g - *m);
-                *v = *v + one_minus_b2 * (g * g - *v);
-                *p = *p - lr_t * *m / (v.sqrt() + eps);
-            });
+        update_each(param, [m, v], grad, |p, [m, v], g| {
+            *m = *m + one_minus_b1 * (g - *m);
+            *v = *v + one_minus_b2 * (g * g - *v);
+            *p = *p - lr_t * *m / (v.sqrt() + eps);
+        });
     }
 }

@@ -178,6 +178,30 @@ impl<T, G> fmt::Debug for Training<T, G> {
     }
 }
 
+/// A forward pass over a block of rows into its output.
+type RowsFn<'a, T> = dyn Fn(ArrayView2<'_, T>, &mut [T]) -> Result<(), ShapeError> + Sync + 'a;
+
+/// Runs `f` on the rows of `x` and `out` (`width` values per row) on the calling
+/// thread, or from [`PARALLEL_WORK`](crate::batch::PARALLEL_WORK) multiply-adds
+/// (`work`) on, on two of rayon's threads, each taking half of the rows.
+pub(crate) fn split_rows<T: Float>(
+    x: ArrayView2<'_, T>,
+    out: &mut [T],
+    width: usize,
+    work: usize,
+    f: &RowsFn<'_, T>,
+) -> Result<(), ShapeError> {
+    let rows = x.nrows();
+    if work < crate::batch::PARALLEL_WORK || rows < 2 || out.len() != rows * width {
+        return f(x, out);
+    }
+    let half = rows / 2;
+    let (top, bottom) = x.split_at(ndarray::Axis(0), half);
+    let (out_top, out_bottom) = out.split_at_mut(half * width);
+    let (a, b) = rayon::join(|| f(top, out_top), || f(bottom, out_bottom));
+    a.and(b)
+}
+
 /// `data` as `rows × width`, row-major.
 ///
 /// # Panics

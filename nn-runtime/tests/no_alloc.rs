@@ -6,7 +6,8 @@
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use nn_runtime::ndarray::Array2;
+use nn_runtime::ndarray::{self as ndarray, Array2};
+use nn_runtime::optim::{AdaGrad, Adam, Momentum, Sgd};
 use nn_runtime::{
     Activation, Conv2d, Conv2dConfig, Flatten, InitRng, MaxPool2d, Pool2dConfig, network,
 };
@@ -96,10 +97,54 @@ fn forward_allocates_nothing() {
     assert!(sum.is_finite());
 
     conv_pool_and_flatten_forward_allocate_nothing();
+    train_step_allocates_nothing_after_the_first();
 
     // The counter does count: a batch allocates its output.
     let batch = Array2::<f32>::zeros((2, 784));
     assert!(allocations_during(|| drop(mnist.forward_batch(batch.view()))) > 0);
+}
+
+/// Called from the test above: after a first step at a batch size, `train_step`
+/// allocates nothing with any of the four optimizers (their state is made on the first
+/// step), on one thread or two (a batch of 100 MNIST images is split between them).
+fn train_step_allocates_nothing_after_the_first() {
+    let x = Array2::from_shape_fn((100, 784), |(i, j)| ((i * 7 + j * 3) % 10) as f32 / 10.0);
+    let labels: Vec<usize> = (0..100).map(|i| i % 10).collect();
+    let optimizers: [Box<dyn nn_runtime::Optimizer<f32>>; 4] = [
+        Box::new(Sgd::new(0.1)),
+        Box::new(Momentum::new(0.01, 0.9)),
+        Box::new(AdaGrad::new(0.01)),
+        Box::new(Adam::new(0.001)),
+    ];
+    for mut optimizer in optimizers {
+        let mut mnist = Mnist::random(6);
+        mnist
+            .train_step(x.view(), &labels, optimizer.as_mut())
+            .expect("shapes fit");
+        let counted = allocations_during(|| {
+            for _ in 0..3 {
+                mnist
+                    .train_step(x.view(), &labels, optimizer.as_mut())
+                    .expect("shapes fit");
+            }
+        });
+        assert_eq!(counted, 0, "train_step allocated {counted} times");
+    }
+    let mut convnet = SimpleConvNet::random(7);
+    let (x, labels) = (x.slice(ndarray::s![..4, ..]), &labels[..4]);
+    let mut adam = Adam::new(0.001);
+    convnet
+        .train_step(x, labels, &mut adam)
+        .expect("shapes fit");
+    let counted = allocations_during(|| {
+        convnet
+            .train_step(x, labels, &mut adam)
+            .expect("shapes fit");
+    });
+    assert_eq!(
+        counted, 0,
+        "the convnet's train_step allocated {counted} times"
+    );
 }
 
 /// Called from the test above: tests run on parallel threads, and the counter is global.

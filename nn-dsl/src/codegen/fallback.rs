@@ -147,7 +147,7 @@ fn training_stand_ins(name: &proc_macro2::Ident, elem: &TokenStream) -> TokenStr
             /// Not available: the network definition has errors.
             pub fn gradients<L>(&self, _x: ::nn_runtime::ndarray::ArrayView2<'_, #elem>, _labels: L) -> ::core::result::Result<(#elem, #gradients), ::nn_runtime::ShapeError> { #unreachable }
             /// Not available: the network definition has errors.
-            pub fn train_step<L>(&mut self, _x: ::nn_runtime::ndarray::ArrayView2<'_, #elem>, _labels: L, _optimizer: &mut impl ::nn_runtime::Optimizer<#elem>) -> ::core::result::Result<#elem, ::nn_runtime::ShapeError> { #unreachable }
+            pub fn train_step<L>(&mut self, _x: ::nn_runtime::ndarray::ArrayView2<'_, #elem>, _labels: L, _optimizer: &mut (impl ::nn_runtime::Optimizer<#elem> + ?Sized)) -> ::core::result::Result<#elem, ::nn_runtime::ShapeError> { #unreachable }
             /// Not available: the network definition has errors.
             pub fn save(&self, _path: impl ::core::convert::AsRef<::std::path::Path>) -> ::core::result::Result<(), ::nn_runtime::SaveError> { #unreachable }
         }

@@ -163,7 +163,7 @@ pub(super) fn emit_training(
             &mut self,
             x: #view,
             #labels_arg,
-            optimizer: &mut impl ::nn_runtime::Optimizer<#elem>,
+            optimizer: &mut (impl ::nn_runtime::Optimizer<#elem> + ?Sized),
         ) -> ::core::result::Result<#elem, ::nn_runtime::ShapeError> {
             let mut training = ::core::mem::take(&mut self.__training);
             let mut gradients = match training.gradients.take() {

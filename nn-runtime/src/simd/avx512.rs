@@ -432,3 +432,179 @@ pub(crate) unsafe fn affine_rows<T: Float>(
         }
     }
 }
+
+/// Registers of outputs per pass of [`weight_gradient`]: 4 inputs by 4 registers of
+/// outputs make 16 accumulators.
+const GRADIENT_PANEL: usize = 4;
+/// Samples per block of [`weight_gradient`]: a sample's index in its block is a `u8`.
+const GRADIENT_SAMPLES: usize = 128;
+/// Groups of 4 inputs per block of [`weight_gradient`]: the lists of a block take
+/// `GRADIENT_GROUPS × GRADIENT_SAMPLES` bytes of stack (32 KiB).
+const GRADIENT_GROUPS: usize = 256;
+
+/// `dW = xᵀ·dz` for an affine layer's batch: `x` is `k` samples of `m` inputs (rows
+/// `x_rs` apart), `dz` `k` rows of `n` output gradients (`dz_rs` apart), `dw` `m` rows
+/// of `n` (`dw_rs` apart), overwritten.
+///
+/// Inputs go by in groups of four, whose accumulators (four rows of `dW` by up to four
+/// registers) stay in registers while the samples go by. A sample whose four inputs
+/// are all 0 adds nothing (exactly, unless `dz` holds an infinity or NaN, when training
+/// has diverged), and with images most are: so a first pass over each block of
+/// samples, reading `x` in its own order, lists for every group the samples that are
+/// not all 0 there, without a branch per group; the second pass visits only those.
+///
+/// # Safety
+/// The CPU has AVX-512F/VL/BW/DQ and FMA; the pointers are valid for the elements
+/// named.
+#[allow(clippy::too_many_arguments, reason = "a kernel's pointers and strides")]
+#[target_feature(enable = "avx512f,avx512vl,avx512bw,avx512dq,avx2,fma")]
+pub(crate) unsafe fn weight_gradient<T: Float>(
+    x: *const T,
+    x_rs: usize,
+    k: usize,
+    m: usize,
+    dz: *const T,
+    dz_rs: usize,
+    n: usize,
+    dw: *mut T,
+    dw_rs: usize,
+) {
+    let per = T::PER_REGISTER;
+    let mut lists = [[0_u8; GRADIENT_SAMPLES]; GRADIENT_GROUPS];
+    let mut counts = [0_usize; GRADIENT_GROUPS];
+    let groups = m.div_ceil(BATCH_ROWS);
+    for g0 in (0..groups).step_by(GRADIENT_GROUPS) {
+        let block_groups = GRADIENT_GROUPS.min(groups - g0);
+        let (first, end) = (g0 * BATCH_ROWS, m.min((g0 + block_groups) * BATCH_ROWS));
+        if k == 0 {
+            for i in first..end {
+                // SAFETY: row `i < m` of `dw`, `n` elements.
+                unsafe { std::ptr::write_bytes(dw.add(i * dw_rs), 0, n) };
+            }
+        }
+        for p0 in (0..k).step_by(GRADIENT_SAMPLES) {
+            let samples = GRADIENT_SAMPLES.min(k - p0);
+            counts[..block_groups].fill(0);
+            for q in 0..samples {
+                // SAFETY: sample `p0 + q < k`, inputs `first..end` of it.
+                let row = unsafe { x.add((p0 + q) * x_rs) };
+                let mut i = first;
+                while i < end {
+                    let len = 16.min(end - i);
+                    // SAFETY: inputs `i..i + len` of the row.
+                    let mask = unsafe { T::nonzero_mask(row.add(i), len) };
+                    // Bit 4·g set where group g of the 16 inputs has a value not 0.
+                    let any = mask | mask >> 1 | mask >> 2 | mask >> 3;
+                    let group = (i - first) / BATCH_ROWS;
+                    for g in 0..len.div_ceil(BATCH_ROWS) {
+                        let (lists, count) = (&mut lists[group + g], &mut counts[group + g]);
+                        lists[*count] = q as u8;
+                        *count += usize::from(any >> (4 * g) & 1);
+                    }
+                    i += len;
+                }
+            }
+            let mut j0 = 0;
+            while j0 < n {
+                let width = (GRADIENT_PANEL * per).min(n - j0);
+                // SAFETY: columns `j0..j0 + width` of `dz` and `dw`, the block's samples
+                // and groups; the lists hold sample offsets below `samples`.
+                unsafe {
+                    let args = GradientBlock {
+                        x: x.add(p0 * x_rs),
+                        x_rs,
+                        m,
+                        dz: dz.add(p0 * dz_rs + j0),
+                        dz_rs,
+                        width,
+                        dw: dw.add(j0),
+                        dw_rs,
+                        first_group: g0,
+                        lists: &lists[..block_groups],
+                        counts: &counts[..block_groups],
+                        accumulate: p0 > 0,
+                    };
+                    match width.div_ceil(per) {
+                        1 => gradient_panel::<T, 1>(&args),
+                        2 => gradient_panel::<T, 2>(&args),
+                        3 => gradient_panel::<T, 3>(&args),
+                        _ => gradient_panel::<T, 4>(&args),
+                    }
+                }
+                j0 += width;
+            }
+        }
+    }
+}
+
+/// One block of samples by one panel of output columns for [`gradient_panel`]: `x`
+/// and `dz` start at the block's first sample (and `dz`, `dw` at the panel's first
+/// column); group `first_group + g` (inputs `4·(first_group + g)..`) visits the
+/// samples `lists[g][..counts[g]]`.
+struct GradientBlock<'a, T> {
+    x: *const T,
+    x_rs: usize,
+    m: usize,
+    dz: *const T,
+    dz_rs: usize,
+    width: usize,
+    dw: *mut T,
+    dw_rs: usize,
+    first_group: usize,
+    lists: &'a [[u8; GRADIENT_SAMPLES]],
+    counts: &'a [usize],
+    /// Add to `dw` (a later block of samples) rather than overwrite it.
+    accumulate: bool,
+}
+
+/// One panel of `width` (at most `V` registers of) output columns, for every group of
+/// the block.
+///
+/// # Safety
+/// As [`weight_gradient`], for the block's pointers.
+#[inline(always)]
+unsafe fn gradient_panel<T: Float, const V: usize>(block: &GradientBlock<'_, T>) {
+    let per = T::PER_REGISTER;
+    let last = block.width - (V - 1) * per;
+    for (g, (list, &count)) in block.lists.iter().zip(block.counts).enumerate() {
+        let i0 = (block.first_group + g) * BATCH_ROWS;
+        let rows = BATCH_ROWS.min(block.m - i0);
+        // SAFETY (the block): inputs `i0..i0 + rows` of the listed samples, columns
+        // `0..width` of `dz` and `dw`, all inside what the caller vouched for.
+        unsafe {
+            let mut acc = [[T::v_zero(); V]; BATCH_ROWS];
+            for &q in &list[..count] {
+                let q = usize::from(q);
+                let xs = block.x.add(q * block.x_rs + i0);
+                let d = block.dz.add(q * block.dz_rs);
+                let mut b = [T::v_zero(); V];
+                for (v, b) in b.iter_mut().enumerate() {
+                    *b = if v + 1 < V {
+                        T::v_load(d.add(v * per))
+                    } else {
+                        T::v_load_first(d.add(v * per), last)
+                    };
+                }
+                for (r, acc) in acc.iter_mut().enumerate() {
+                    let a = T::v_splat(if r < rows { *xs.add(r) } else { T::zero() });
+                    for (acc, &b) in acc.iter_mut().zip(&b) {
+                        *acc = T::v_mul_add(a, b, *acc);
+                    }
+                }
+            }
+            for (r, acc) in acc.iter().enumerate().take(rows) {
+                let out = block.dw.add((i0 + r) * block.dw_rs);
+                for (v, &acc) in acc.iter().enumerate() {
+                    let count = if v + 1 < V { per } else { last };
+                    let at = out.add(v * per);
+                    let value = if block.accumulate {
+                        T::v_add(acc, T::v_load_first(at, count))
+                    } else {
+                        acc
+                    };
+                    T::v_store_first(at, value, count);
+                }
+            }
+        }
+    }
+}

@@ -185,4 +185,39 @@ mod tests {
         gemm_body::<f64, true>(a.view(), b, c.view_mut(), false, false);
         assert_eq!(c, reference(&a, &b.to_owned()));
     }
+
+    /// `dW = xᵀ·dz` through the dispatching entry (AVX-512's kernel where the CPU has
+    /// it) over several blocks of samples and of inputs, mostly-zero inputs, edges.
+    #[test]
+    fn the_weight_gradient_agrees_with_the_definition() {
+        for (k, m, n) in [
+            (0, 5, 3),
+            (1, 1, 1),
+            (5, 9, 3),
+            (300, 1100, 70),
+            (7, 13, 129),
+        ] {
+            let x = Array2::from_shape_fn((k, m), |(p, i)| {
+                if (p * 31 + i * 7) % 5 < 3 {
+                    0.0
+                } else {
+                    ((p + 2 * i) % 9) as f64 - 4.0
+                }
+            });
+            let dz = Array2::from_shape_fn((k, n), |(p, j)| ((p * 3 + j) % 11) as f64 * 0.25 - 1.0);
+            let expected = reference(&x.t().to_owned(), &dz);
+            let mut dw = Array2::from_elem((m, n), 7.0);
+            crate::simd::weight_gradient(x.view(), dz.view(), dw.view_mut());
+            assert_eq!(dw, expected, "f64 {k}x{m}x{n}");
+            let (x32, dz32) = (x.mapv(|v| v as f32), dz.mapv(|v| v as f32));
+            let mut dw32 = Array2::from_elem((m, n), 7.0_f32);
+            crate::simd::weight_gradient(x32.view(), dz32.view(), dw32.view_mut());
+            for (a, b) in dw32.iter().zip(&expected) {
+                assert!(
+                    (f64::from(*a) - b).abs() < 1e-3 * b.abs().max(1.0),
+                    "f32 {k}x{m}x{n}: {a} vs {b}"
+                );
+            }
+        }
+    }
 }

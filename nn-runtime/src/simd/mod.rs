@@ -120,6 +120,83 @@ dispatch! {
     ) => gemm_body
 }
 
+/// `dW = xᵀ·dz`, overwritten: the weight gradient of an affine layer for a batch (`x`
+/// of `k × m`, `dz` of `k × n`, `dw` of `m × n`). With AVX-512 the kernel of
+/// `avx512.rs`, which skips the samples whose inputs are 0 four at a time; elsewhere
+/// [`gemm`].
+///
+/// # Panics
+/// If the shapes disagree.
+pub(crate) fn weight_gradient<T: Float>(
+    x: ArrayView2<'_, T>,
+    dz: ArrayView2<'_, T>,
+    dw: ArrayViewMut2<'_, T>,
+) {
+    let ((k, m), n) = (x.dim(), dz.ncols());
+    assert!(
+        dz.nrows() == k && dw.dim() == (m, n),
+        "weight gradient: x {:?}, dz {:?}, dW {:?}",
+        x.dim(),
+        dz.dim(),
+        dw.dim()
+    );
+    // From PARALLEL_WORK multiply-adds, two threads take half of the inputs (rows of
+    // dW) each: their results do not overlap.
+    if k * m * n >= crate::batch::PARALLEL_WORK && m >= 32 {
+        let half = m / 2 / 16 * 16;
+        let (x_left, x_right) = x.split_at(ndarray::Axis(1), half);
+        let (dw_top, dw_bottom) = dw.split_at(ndarray::Axis(0), half);
+        rayon::join(
+            || weight_gradient_on_one_thread(x_left, dz, dw_top),
+            || weight_gradient_on_one_thread(x_right, dz, dw_bottom),
+        );
+        return;
+    }
+    weight_gradient_on_one_thread(x, dz, dw);
+}
+
+/// [`weight_gradient`] on the calling thread.
+fn weight_gradient_on_one_thread<T: Float>(
+    x: ArrayView2<'_, T>,
+    dz: ArrayView2<'_, T>,
+    mut dw: ArrayViewMut2<'_, T>,
+) {
+    let ((k, m), n) = (x.dim(), dz.ncols());
+    #[cfg(target_arch = "x86_64")]
+    {
+        let row_major = |strides: &[isize]| strides[1] == 1 && strides[0] >= 0;
+        if has_avx512()
+            && row_major(x.strides())
+            && row_major(dz.strides())
+            && row_major(dw.strides())
+        {
+            let (x_rs, dz_rs, dw_rs) = (
+                x.strides()[0].unsigned_abs(),
+                dz.strides()[0].unsigned_abs(),
+                dw.strides()[0].unsigned_abs(),
+            );
+            // SAFETY: `has_avx512()` found the features; the three views are row-major
+            // with the shapes checked above and non-negative row strides, so every row
+            // `r` and column `c` the kernel touches is at `ptr + r·rs + c` inside them.
+            unsafe {
+                avx512::weight_gradient(
+                    x.as_ptr(),
+                    x_rs,
+                    k,
+                    m,
+                    dz.as_ptr(),
+                    dz_rs,
+                    n,
+                    dw.as_mut_ptr(),
+                    dw_rs,
+                );
+            }
+            return;
+        }
+    }
+    gemm(x.t(), dz, dw, false, true);
+}
+
 dispatch! {
     /// `y = b + W ⊛ x` for one sample (no activation), with the packed weights of
     /// [`conv::pack`]; input rows that are all 0 are skipped with `skip_zeros`.
