@@ -76,6 +76,7 @@ fn draw<DB: DrawingBackend>(
         context
             .configure_mesh()
             .x_desc(chart.x_label.as_str())
+            .x_label_formatter(&|x| format!("{x:.0}"))
             .y_desc(chart.y_label.as_str())
             .draw()?;
         for (series, colour) in chart.series.iter().zip(COLOURS.iter().cycle()) {

@@ -23,6 +23,7 @@
 //!   file, the tensor and both shapes.
 //! - [`InitRng`]: seeded initialisation, He for relu layers and Xavier otherwise.
 //! - [`Float`]: `f32` or `f64`; [`ShapeError`] for data of the wrong width.
+//! - [`loss`], [`optim`], [`Parameters`], [`LayerGradients`], [`SaveError`]: training.
 //!
 //! Every layer also implements one trait for the code generator (building, cost, blocks
 //! of rows), in the hidden module `__private` with the batch driver: generated code
@@ -58,6 +59,36 @@
 //!
 //! let y = ThreeLayer::new().forward(&[1.0, 0.5]);
 //! assert!((y[0] - 0.31682708).abs() < 1e-8 && (y[1] - 0.69627909).abs() < 1e-8);
+//! ```
+//!
+//! Training (LANGUAGE.md §9): every network whose activations have gradients gets
+//! `loss`, `gradients`, `train_step` and `save`, with its backward pass written out when
+//! the macro expands; [`Parameters`] names its tensors, and the book's optimizers are in
+//! [`optim`]. The book's XOR, learnt:
+//!
+//! ```
+//! use nn_runtime::network;
+//! use nn_runtime::ndarray::array;
+//! use nn_runtime::optim::Adam;
+//!
+//! network! {
+//!     network Xor<f64> {
+//!         layer affine 2 -> 8 act tanh
+//!         layer affine 8 -> 2 act softmax
+//!     }
+//! }
+//!
+//! let x = array![[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]];
+//! let labels = [0, 1, 1, 0];
+//! let mut xor = Xor::random(1);
+//! let mut adam = Adam::new(0.05);
+//! for _ in 0..300 {
+//!     xor.train_step(x.view(), &labels, &mut adam)?;
+//! }
+//! assert!(xor.loss(x.view(), &labels)? < 0.05);
+//! let (_, gradients) = xor.gradients(x.view(), &labels)?;
+//! assert_eq!(gradients.layer1.weight.shape(), [2, 8]);
+//! # Ok::<(), nn_runtime::ShapeError>(())
 //! ```
 //!
 //! `nn_runtime` re-exports the [`ndarray`] it is built with, so code that uses
