@@ -49,6 +49,7 @@ import datetime
 import hashlib
 import json
 import os
+import resource
 import statistics
 import subprocess
 import sys
@@ -112,6 +113,56 @@ def setup_venv() -> None:
     stamp.write_text(digest + "\n")
 
 
+def cpu_ticks() -> tuple[int, int]:
+    """(busy, total) jiffies of all CPUs so far, from /proc/stat ((0, 0) where there is none)."""
+    try:
+        fields = [int(v) for v in Path("/proc/stat").read_text().splitlines()[0].split()[1:]]
+    except (OSError, ValueError, IndexError):
+        return 0, 0
+    idle = fields[3] + (fields[4] if len(fields) > 4 else 0)  # idle + iowait
+    return sum(fields[:8]) - idle, sum(fields[:8])
+
+
+def machine_busy(seconds: float = 1.0) -> float | None:
+    """The share of the CPUs busy over `seconds` while this script runs nothing: the other
+    work on the machine (which a shared machine's process list may not show)."""
+    b0, t0 = cpu_ticks()
+    time.sleep(seconds)
+    b1, t1 = cpu_ticks()
+    return (b1 - b0) / (t1 - t0) if t1 > t0 else None
+
+
+def children_cpu() -> float:
+    """CPU seconds (user + system) of the finished child processes so far."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def others_share(before: tuple[tuple[int, int], float], after: tuple[tuple[int, int], float]) -> float | None:
+    """The share of the CPUs that other work took while a side ran: the CPUs' busy time
+    from /proc/stat less the side's own CPU time, over all the CPU time there was."""
+    (b0, t0), own0 = before
+    (b1, t1), own1 = after
+    if t1 <= t0:
+        return None
+    hz = os.sysconf("SC_CLK_TCK")
+    busy = (b1 - b0) / hz
+    total = (t1 - t0) / hz
+    return max(busy - (own1 - own0), 0.0) / total
+
+
+def wait_quiet(limit: float, timeout: float) -> float | None:
+    """Waits until the machine is busy below `limit` (a share) or `timeout` seconds have
+    passed; returns the last share measured."""
+    deadline = time.monotonic() + timeout
+    busy = machine_busy()
+    while busy is not None and busy >= limit and time.monotonic() < deadline:
+        log(f"  the machine is {busy:.0%} busy with other work: waiting for below {limit:.0%}")
+        time.sleep(4)
+        busy = machine_busy()
+    return busy
+
+
 def ours_binary() -> Path:
     target_dir = Path(os.environ.get("CARGO_TARGET_DIR") or ROOT / "target")
     if not target_dir.is_absolute():
@@ -156,7 +207,7 @@ def fmt_ratio(ratio: float | None, threshold: float | None) -> str:
 def task_table(task: str, iterations: int, sides: list[str], records: dict[tuple[str, str], list[dict]]) -> list[str]:
     out = [f"{task}: {TASKS[task]}, {iterations} iterations"]
     header = (
-        f"{'side':<9} {'runs':>4} {'best s':>8} {'median s':>9} {'ms/iter':>8} {'test acc':>9} "
+        f"{'side':<9} {'runs':>4} {'best s':>8} {'median s':>9} {'ms/iter':>8} {'busy':>5} {'test acc':>9} "
         f"{'ratio best':>10} {'ratio med':>9}   target"
     )
     out += [header, "-" * (len(header) + 24)]
@@ -173,8 +224,11 @@ def task_table(task: str, iterations: int, sides: list[str], records: dict[tuple
         accuracy = min(r["test_accuracy"] for r in runs)
         if side in ("pytorch", "jax", "jax-loop") and (fastest_framework is None or best < fastest_framework[1]):
             fastest_framework = (side, best)
+        busy = min(runs, key=lambda r: r["seconds"]).get("others_during")
+        busy_text = "?" if busy is None else f"{busy:.0%}"
         row = (
-            f"{side:<9} {len(runs):>4} {best:>8.3f} {median:>9.3f} {best * 1e3 / iterations:>8.3f} {accuracy:>9.4f} "
+            f"{side:<9} {len(runs):>4} {best:>8.3f} {median:>9.3f} {best * 1e3 / iterations:>8.3f} {busy_text:>5} "
+            f"{accuracy:>9.4f} "
         )
         if side == "nn-dsl":
             out.append(row + f"{'1.00':>10} {'1.00':>9}")
@@ -234,6 +288,15 @@ def main() -> int:
     parser.add_argument("--sides", default=",".join(SIDES), help="comma-separated subset of " + ", ".join(SIDES))
     parser.add_argument("--data", type=Path, default=None, help="the MNIST folder of the Python sides (default theirs)")
     parser.add_argument("--skip-setup", action="store_true", help="use the venv and ours's binary as they are")
+    parser.add_argument(
+        "--quiet-below",
+        type=float,
+        default=None,
+        metavar="PERCENT",
+        help="before each run wait (up to --quiet-timeout) until other work keeps the CPUs busy below PERCENT "
+        "(measured over 1 s from /proc/stat); the share before each run is recorded either way",
+    )
+    parser.add_argument("--quiet-timeout", type=float, default=600, help="seconds to wait for quiet (default 600)")
     args = parser.parse_args()
     if args.rounds < 1 or args.threads < 1 or (args.iterations is not None and args.iterations < 1):
         parser.error("--rounds, --threads and --iterations must be at least 1")
@@ -276,8 +339,14 @@ def main() -> int:
                 for side in order:
                     log(f"round {round_ + 1}/{args.rounds}, {task}, seed {seed}: {side}")
                     command, env = side_command(side, task, iterations[task], seed, args.threads, args.data)
+                    if args.quiet_below is not None:
+                        busy = wait_quiet(args.quiet_below / 100, args.quiet_timeout)
+                    else:
+                        busy = machine_busy()
                     begun = time.monotonic()
+                    before = (cpu_ticks(), children_cpu())
                     done = subprocess.run(command, env=env, cwd=ROOT, capture_output=True, text=True)
+                    others = others_share(before, (cpu_ticks(), children_cpu()))
                     lines = done.stdout.strip().splitlines()
                     record = None
                     if done.returncode == 0 and lines:
@@ -294,12 +363,18 @@ def main() -> int:
                     record["run_side"] = side
                     record["round"] = round_ + 1
                     record["wall_seconds"] = time.monotonic() - begun
+                    record["machine_busy_before"] = busy
+                    record["others_during"] = others
                     raw.write(json.dumps(record) + "\n")
                     raw.flush()
                     records.setdefault((side, task), []).append(record)
                     log(
                         f"  {record['seconds']:.3f} s, test accuracy {record['test_accuracy']:.4f} "
-                        f"(process {record['wall_seconds']:.0f} s)"
+                        f"(process {record['wall_seconds']:.0f} s; other work: "
+                        + ("?" if busy is None else f"{busy:.0%}")
+                        + " of the CPUs before, "
+                        + ("?" if others is None else f"{others:.0%}")
+                        + " during)"
                     )
     elapsed = time.monotonic() - started
     load_after = os.getloadavg()
@@ -346,10 +421,20 @@ def main() -> int:
         f"task{'s' if len(tasks) != 1 else ''}, alternating, each a fresh process; seeds {args.seed}.."
         f"{args.seed + args.rounds - 1}; {elapsed:.0f} s"
     )
+    shares = [r["machine_busy_before"] for rs in records.values() for r in rs if r.get("machine_busy_before") is not None]
+    during = [r["others_during"] for rs in records.values() for r in rs if r.get("others_during") is not None]
+    if shares:
+        out.append(
+            f"other work   took {min(shares):.0%} to {max(shares):.0%} of the CPUs in the second before each run"
+            + (f" (waited for below {args.quiet_below:g}%)" if args.quiet_below is not None else "")
+            + (f", {min(during):.0%} to {max(during):.0%} during the runs" if during else "")
+        )
     out.append("timed        the training steps only (batch draw, gradient, update): not the per-epoch evaluations,")
     out.append("             not loading the data, not JAX's compilation")
     out.append("ratio        their time / ours (higher is better for nn-dsl); a target is met when the ratio of the")
-    out.append("             best runs reaches it; test acc is a side's lowest over its runs")
+    out.append("             best runs reaches it; test acc is a side's lowest over its runs; busy: the share of")
+    out.append("             the CPUs that other work took during the best run (/proc/stat less the side's own")
+    out.append("             CPU time; on a shared machine other tenants do not show in the process list)")
     out.append("")
     for task in tasks:
         out += task_table(task, iterations[task], sides, records)

@@ -475,11 +475,7 @@ impl<T: Float, const IN: usize, const OUT: usize> Train for Affine<T, IN, OUT> {
         } else {
             Activation::Identity
         };
-        layer::check_rows(&x, IN, Some((out, OUT)))?;
-        let work = x.nrows() * IN * OUT;
-        train::split_rows(x, out, OUT, work, &|x, out| {
-            self.rows_into_with(x, out, activation)
-        })
+        self.rows_into_with(x, out, activation)
     }
 
     /// `dW = xᵀ·dz` (skipping inputs that are 0 in a whole tile, as images have),
@@ -510,7 +506,7 @@ impl<T: Float, const IN: usize, const OUT: usize> Train for Affine<T, IN, OUT> {
             scratch.resize(OUT * rows, T::zero());
             let mut dz_t = train::rows_mut(&mut scratch[..OUT * rows], rows);
             dz_t.assign(&dz.t());
-            simd::gemm(self.weight(), dz_t.view(), dx.reversed_axes(), false, false);
+            simd::product(self.weight(), dz_t.view(), dx.reversed_axes(), false);
         }
     }
 

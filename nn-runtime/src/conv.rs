@@ -509,7 +509,7 @@ impl<T: Float, const IN: usize, const OUT: usize> Train for Conv2d<T, IN, OUT> {
                 *bias = row.iter().fold(*bias, |s, &d| s + d);
             }
             im2col(&g, x, cols);
-            simd::gemm(dz, train::rows(cols, taps), dw.view_mut(), b > 0, false);
+            simd::product(dz, train::rows(cols, taps), dw.view_mut(), b > 0);
             if let Some(dx) = dx.as_mut() {
                 simd::gemm(dz.t(), weight, train::rows_mut(dcols, taps), false, false);
                 let mut dx = dx.row_mut(b);

@@ -121,8 +121,10 @@ pub mod __private {
     pub use crate::batch::{PARALLEL_WORK, RowCost, run as forward_in_blocks};
     pub use crate::layer::Layer;
     pub use crate::train::{
-        Train, Training, check_batch, check_labels, check_targets, rows, rows_mut, save,
+        Labels, Train, Training, Workspace, check_batch, check_labels, check_targets, rows,
+        rows_mut, save, split_batch,
     };
+    pub use rayon::join;
 }
 
 pub use ndarray;

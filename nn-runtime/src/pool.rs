@@ -170,6 +170,28 @@ impl<T: Float, const IN: usize, const OUT: usize> MaxPool2d<T, IN, OUT> {
         dx
     }
 
+    /// [`backward_into`](Self::backward_into) for 2×2 windows with stride 2 (the
+    /// book's pooling), knowing the outputs `y`: the first of the four inputs that
+    /// equals its window's maximum takes the gradient, chosen without a branch so that
+    /// the loop over a row vectorises.
+    fn backward_2x2(&self, x: &[T], y: &[T], dy: &[T], dx: &mut [T]) {
+        let [c, h, w] = self.config.input;
+        let [_, oh, ow] = self.config.output();
+        if h % 2 != 0 || w % 2 != 0 {
+            dx.fill(T::zero()); // the last row or column is in no window
+        }
+        for ch in 0..c {
+            for i in 0..oh {
+                let top = &x[(ch * h + 2 * i) * w..][..2 * ow];
+                let bottom = &x[(ch * h + 2 * i + 1) * w..][..2 * ow];
+                let at = (ch * oh + i) * ow;
+                let (ys, gs) = (&y[at..at + ow], &dy[at..at + ow]);
+                let (dtop, dbottom) = dx[(ch * h + 2 * i) * w..].split_at_mut(w);
+                simd::pool_backward_2x2(top, bottom, ys, gs, dtop, dbottom);
+            }
+        }
+    }
+
     /// [`backward`](Self::backward) on slices of one sample, `dx` overwritten.
     fn backward_into(&self, x: &[T], dy: &[T], dx: &mut [T]) {
         let config = self.config();
@@ -332,7 +354,7 @@ impl<T: Float, const IN: usize, const OUT: usize> Train for MaxPool2d<T, IN, OUT
     fn backward(
         &self,
         x: ArrayView2<'_, T>,
-        _: ArrayView2<'_, T>,
+        y: ArrayView2<'_, T>,
         dy: ArrayViewMut2<'_, T>,
         _: bool,
         (): &mut (),
@@ -340,13 +362,20 @@ impl<T: Float, const IN: usize, const OUT: usize> Train for MaxPool2d<T, IN, OUT
         _: &mut Vec<T>,
     ) {
         let Some(mut dx) = dx else { return };
-        let x = x.as_standard_layout();
-        for ((x, dy), mut dx) in x.rows().into_iter().zip(dy.rows()).zip(dx.rows_mut()) {
-            let (Some(x), Some(dy), Some(dx)) = (x.to_slice(), dy.to_slice(), dx.as_slice_mut())
+        let (x, y) = (x.as_standard_layout(), y.as_standard_layout());
+        let halving = self.config.size == [2, 2] && self.config.stride == [2, 2];
+        let rows = x.rows().into_iter().zip(y.rows()).zip(dy.rows());
+        for (((x, y), dy), mut dx) in rows.zip(dx.rows_mut()) {
+            let (Some(x), Some(y), Some(dy), Some(dx)) =
+                (x.to_slice(), y.to_slice(), dy.to_slice(), dx.as_slice_mut())
             else {
                 unreachable!("training buffers and standard-layout rows are contiguous");
             };
-            self.backward_into(x, dy, dx);
+            if halving {
+                self.backward_2x2(x, y, dy, dx);
+            } else {
+                self.backward_into(x, dy, dx);
+            }
         }
     }
 
@@ -355,4 +384,51 @@ impl<T: Float, const IN: usize, const OUT: usize> Train for MaxPool2d<T, IN, OUT
     fn visit_mut(&mut self, _: &[&str], _: &mut dyn FnMut(&str, ArrayViewMutD<'_, T>)) {}
 
     fn update<O: Optimizer<T> + ?Sized>(&mut self, _: &[&str], (): &(), _: &mut O) {}
+}
+
+#[cfg(test)]
+mod training_tests {
+    use super::*;
+    use ndarray::Array2;
+
+    /// The 2×2 path agrees with the general one, ties (relu's zeros) and an odd size
+    /// (a row and a column in no window) included.
+    #[test]
+    fn the_halving_backward_sends_each_gradient_to_the_first_maximum() {
+        const IN: usize = 2 * 7 * 5;
+        const OUT: usize = 2 * 3 * 2;
+        let pool = MaxPool2d::<f64, IN, OUT>::new(Pool2dConfig {
+            input: [2, 7, 5],
+            size: [2, 2],
+            stride: [2, 2],
+        });
+        let x = Array2::from_shape_fn((3, IN), |(r, k)| {
+            f64::from(((r * 7 + k * 5) % 3 == 0) as u8)
+        });
+        let dy = Array2::from_shape_fn((3, OUT), |(r, k)| (r * OUT + k) as f64 + 1.0);
+        let mut y = vec![0.0; 3 * OUT];
+        Train::forward_train(&pool, x.view(), &mut y, true).expect("sizes fit");
+        let y = Array2::from_shape_vec((3, OUT), y).expect("3 rows");
+        let mut dx = Array2::from_elem((3, IN), f64::NAN);
+        let mut dy_scratch = dy.clone();
+        Train::backward(
+            &pool,
+            x.view(),
+            y.view(),
+            dy_scratch.view_mut(),
+            true,
+            &mut (),
+            Some(dx.view_mut()),
+            &mut Vec::new(),
+        );
+        for r in 0..3 {
+            let xr: [f64; IN] = x.row(r).to_vec().try_into().expect("IN values");
+            let dyr: [f64; OUT] = dy.row(r).to_vec().try_into().expect("OUT values");
+            assert_eq!(
+                dx.row(r).to_vec(),
+                pool.backward(&xr, &dyr).to_vec(),
+                "row {r}"
+            );
+        }
+    }
 }

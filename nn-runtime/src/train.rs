@@ -102,6 +102,17 @@ impl<T: Float, D: Dimension> LayerGradients<T, D> {
         }
     }
 
+    /// `self = a·self + b·other`: the gradients of a batch from those of its two
+    /// halves, weighted by their shares of the rows.
+    pub fn merge(&mut self, other: &Self, a: T, b: T) {
+        Zip::from(&mut self.weight)
+            .and(&other.weight)
+            .for_each(|s, &o| *s = a * *s + b * o);
+        Zip::from(&mut self.bias)
+            .and(&other.bias)
+            .for_each(|s, &o| *s = a * *s + b * o);
+    }
+
     /// Both tensors with their names (weight, bias).
     pub fn visit(&self, names: &[&str], f: &mut dyn FnMut(&str, ArrayViewD<'_, T>)) {
         let (weight, bias) = crate::layer::weight_and_bias(names, "layer");
@@ -117,19 +128,17 @@ impl<T: Float, D: Dimension> LayerGradients<T, D> {
     }
 }
 
-/// What a network keeps between training steps: the buffers of its blocks and its
-/// gradients `G`, created by the first step and reused by the next ones (no allocation
-/// per step at an unchanged batch size). A clone starts empty.
-pub struct Training<T, G> {
-    /// One buffer per block (the layers' outputs, the two gradient buffers).
+/// The buffers of one thread's share of a training step: a buffer per block (the
+/// layers' outputs, the two gradient buffers) and the layers' scratch (im2col columns,
+/// transposed gradients). They only grow: after the first step at a batch size, a step
+/// allocates nothing.
+#[derive(Default)]
+pub struct Workspace<T> {
     buffers: Vec<Vec<T>>,
-    /// The layers' scratch (im2col columns, transposed gradients).
     scratch: Vec<T>,
-    /// The gradients `train_step` computes into.
-    pub gradients: Option<G>,
 }
 
-impl<T: Float, G> Training<T, G> {
+impl<T: Float> Workspace<T> {
     /// Buffers of `rows` rows of `widths` values (contents unspecified but
     /// initialised), and the scratch buffer. Allocates only when a buffer must grow.
     pub fn buffers<const N: usize>(
@@ -153,12 +162,56 @@ impl<T: Float, G> Training<T, G> {
     }
 }
 
+/// What a network keeps between training steps (the generated `train_step` takes it
+/// out of the network for the step and puts it back): the workspaces of the two
+/// halves of a batch and their gradients `G`, the first half's holding the batch's
+/// after the step. A clone starts empty: buffers are a cache, not part of a network's
+/// value.
+pub struct Training<T, G> {
+    halves: [Workspace<T>; 2],
+    gradients: Option<G>,
+    second: Option<G>,
+}
+
+impl<T: Float, G> Training<T, G> {
+    /// The two workspaces and two sets of gradients, the gradients made by `zeros` on
+    /// first use.
+    pub fn parts(
+        &mut self,
+        mut zeros: impl FnMut() -> G,
+    ) -> (&mut Workspace<T>, &mut Workspace<T>, &mut G, &mut G) {
+        let [first, second] = &mut self.halves;
+        let gradients = self.gradients.get_or_insert_with(&mut zeros);
+        let other = self.second.get_or_insert_with(zeros);
+        (first, second, gradients, other)
+    }
+
+    /// The gradients of the last step, if there was one.
+    pub fn gradients(&self) -> Option<&G> {
+        self.gradients.as_ref()
+    }
+
+    /// The gradients of the last step, taken out.
+    pub fn into_gradients(self) -> Option<G> {
+        self.gradients
+    }
+}
+
 impl<T, G> Default for Training<T, G> {
     fn default() -> Self {
         Self {
-            buffers: Vec::new(),
-            scratch: Vec::new(),
+            halves: [
+                Workspace {
+                    buffers: Vec::new(),
+                    scratch: Vec::new(),
+                },
+                Workspace {
+                    buffers: Vec::new(),
+                    scratch: Vec::new(),
+                },
+            ],
             gradients: None,
+            second: None,
         }
     }
 }
@@ -173,33 +226,36 @@ impl<T, G> Clone for Training<T, G> {
 impl<T, G> fmt::Debug for Training<T, G> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Training")
-            .field("buffers", &self.buffers.len())
+            .field("buffers", &self.halves[0].buffers.len())
             .finish_non_exhaustive()
     }
 }
 
-/// A forward pass over a block of rows into its output.
-type RowsFn<'a, T> = dyn Fn(ArrayView2<'_, T>, &mut [T]) -> Result<(), ShapeError> + Sync + 'a;
+/// Whether a batch of `rows` samples of `multiply_adds` each is worth splitting
+/// between two threads, each running forward and backward on half of the rows: from
+/// [`PARALLEL_WORK`](crate::batch::PARALLEL_WORK) multiply-adds in all (a batch of 100
+/// MNIST images through the book's two-layer network is 4 M).
+pub fn split_batch(rows: usize, multiply_adds: usize) -> Option<usize> {
+    (rows >= 2 && rows.saturating_mul(multiply_adds) >= crate::batch::PARALLEL_WORK)
+        .then_some(rows / 2)
+}
 
-/// Runs `f` on the rows of `x` and `out` (`width` values per row) on the calling
-/// thread, or from [`PARALLEL_WORK`](crate::batch::PARALLEL_WORK) multiply-adds
-/// (`work`) on, on two of rayon's threads, each taking half of the rows.
-pub(crate) fn split_rows<T: Float>(
-    x: ArrayView2<'_, T>,
-    out: &mut [T],
-    width: usize,
-    work: usize,
-    f: &RowsFn<'_, T>,
-) -> Result<(), ShapeError> {
-    let rows = x.nrows();
-    if work < crate::batch::PARALLEL_WORK || rows < 2 || out.len() != rows * width {
-        return f(x, out);
+/// Labels split with their batch: class indices or target rows.
+pub trait Labels: Copy + Send {
+    /// The first `at` rows' labels and the others'.
+    fn split_at(self, at: usize) -> (Self, Self);
+}
+
+impl Labels for &[usize] {
+    fn split_at(self, at: usize) -> (Self, Self) {
+        <[usize]>::split_at(self, at)
     }
-    let half = rows / 2;
-    let (top, bottom) = x.split_at(ndarray::Axis(0), half);
-    let (out_top, out_bottom) = out.split_at_mut(half * width);
-    let (a, b) = rayon::join(|| f(top, out_top), || f(bottom, out_bottom));
-    a.and(b)
+}
+
+impl<T: Float> Labels for ArrayView2<'_, T> {
+    fn split_at(self, at: usize) -> (Self, Self) {
+        ArrayView2::split_at(self, ndarray::Axis(0), at)
+    }
 }
 
 /// `data` as `rows × width`, row-major.

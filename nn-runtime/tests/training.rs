@@ -259,3 +259,71 @@ fn save_then_load_is_bit_exact() {
         .expect_err("no such directory");
     assert!(err.to_string().contains("cannot write the file"), "{err}");
 }
+
+network! {
+    // Big enough that a batch of 4 is split between two threads (4 × 525 K
+    // multiply-adds).
+    network Wide<f64> {
+        layer affine 1024 -> 512 act tanh
+        layer affine 512 -> 2
+        loss mse
+    }
+    network WideClasses<f64> {
+        layer affine 1024 -> 512 act relu
+        layer affine 512 -> 3 act softmax
+    }
+}
+
+/// The gradients of a batch split between two threads are the row-weighted means of
+/// its halves' gradients, for both kinds of labels.
+#[test]
+fn a_batch_split_between_threads_gives_the_gradients_of_the_whole() {
+    let x = batch(5, 1024, 30);
+    let targets = batch(5, 2, 31);
+    let network = Wide::random(32);
+    let (loss, whole) = network
+        .gradients(x.view(), targets.view())
+        .expect("shapes fit");
+    let (first, second) = (
+        x.slice(nn_runtime::ndarray::s![..2, ..]),
+        x.slice(nn_runtime::ndarray::s![2.., ..]),
+    );
+    let (t1, t2) = (
+        targets.slice(nn_runtime::ndarray::s![..2, ..]),
+        targets.slice(nn_runtime::ndarray::s![2.., ..]),
+    );
+    let (l1, g1) = network.gradients(first, t1).expect("shapes fit");
+    let (l2, g2) = network.gradients(second, t2).expect("shapes fit");
+    assert!(
+        (loss - (0.4 * l1 + 0.6 * l2)).abs() < 1e-12,
+        "{loss} vs {l1}, {l2}"
+    );
+    for (((name, w), (_, a)), (_, b)) in listed(&whole).iter().zip(listed(&g1)).zip(listed(&g2)) {
+        let expected = a * 0.4 + b * 0.6;
+        let worst = (w - &expected).iter().fold(0.0_f64, |m, d| m.max(d.abs()));
+        assert!(worst < 1e-12, "{name}: {worst}");
+    }
+
+    let network = WideClasses::random(33);
+    let labels = [2, 0, 1, 1];
+    let x = batch(4, 1024, 34);
+    let (loss, whole) = network.gradients(x.view(), &labels).expect("shapes fit");
+    let (l1, g1) = network
+        .gradients(x.slice(nn_runtime::ndarray::s![..2, ..]), &labels[..2])
+        .expect("shapes fit");
+    let (l2, g2) = network
+        .gradients(x.slice(nn_runtime::ndarray::s![2.., ..]), &labels[2..])
+        .expect("shapes fit");
+    assert!((loss - (l1 + l2) / 2.0).abs() < 1e-12);
+    for ((w, (_, a)), (_, b)) in listed(&whole)
+        .iter()
+        .map(|(_, w)| w)
+        .zip(listed(&g1))
+        .zip(listed(&g2))
+    {
+        let worst = (w - &((a + b) / 2.0))
+            .iter()
+            .fold(0.0_f64, |m, d| m.max(d.abs()));
+        assert!(worst < 1e-12, "{worst}");
+    }
+}

@@ -142,23 +142,29 @@ pub(super) fn emit_training(
          A batch of another width, another number of labels or a label out of range is \
          a `ShapeError`."
     );
+    let merges = with_parameters
+        .iter()
+        .map(|&(_, field)| quote!(gradients.#field.merge(&second.#field, a, b);));
     let methods = quote! {
         #[doc = #loss_doc]
         pub fn loss(&self, x: #view, #labels_arg) -> ::core::result::Result<#elem, ::nn_runtime::ShapeError> {
-            self.__backprop(x, labels, &mut ::nn_runtime::__private::Training::default(), ::core::option::Option::None)
+            self.__backprop(x, labels, &mut ::nn_runtime::__private::Workspace::default(), ::core::option::Option::None)
         }
 
         /// The mean loss of a batch and its exact gradient with respect to every
         /// parameter (backpropagation in closed form, layer by layer).
         pub fn gradients(&self, x: #view, #labels_arg) -> ::core::result::Result<(#elem, #gradients_name), ::nn_runtime::ShapeError> {
-            let mut gradients = self.__zero_gradients();
-            let loss = self.__backprop(x, labels, &mut ::nn_runtime::__private::Training::default(), ::core::option::Option::Some(&mut gradients))?;
+            let mut training = ::nn_runtime::__private::Training::default();
+            let loss = self.__step(x, labels, &mut training)?;
+            let gradients = training.into_gradients().expect("a step that succeeded leaves gradients");
             ::core::result::Result::Ok((loss, gradients))
         }
 
         /// One training step: the gradients of the batch, then `optimizer`'s update of
         /// every parameter. Returns the loss before the update. After the first step at
-        /// a batch size, a step allocates nothing: the buffers stay in the network.
+        /// a batch size, a step allocates nothing: the buffers stay in the network. A
+        /// big batch is split between two threads, each taking half of the rows
+        /// forward and backward.
         pub fn train_step(
             &mut self,
             x: #view,
@@ -166,16 +172,11 @@ pub(super) fn emit_training(
             optimizer: &mut (impl ::nn_runtime::Optimizer<#elem> + ?Sized),
         ) -> ::core::result::Result<#elem, ::nn_runtime::ShapeError> {
             let mut training = ::core::mem::take(&mut self.__training);
-            let mut gradients = match training.gradients.take() {
-                ::core::option::Option::Some(gradients) => gradients,
-                ::core::option::Option::None => self.__zero_gradients(),
-            };
-            let loss = self.__backprop(x, labels, &mut training, ::core::option::Option::Some(&mut gradients));
-            if loss.is_ok() {
+            let loss = self.__step(x, labels, &mut training);
+            if let (::core::result::Result::Ok(_), ::core::option::Option::Some(gradients)) = (&loss, training.gradients()) {
                 optimizer.begin_step();
                 #( #updates )*
             }
-            training.gradients = ::core::option::Option::Some(gradients);
             self.__training = training;
             loss
         }
@@ -188,6 +189,35 @@ pub(super) fn emit_training(
 
         fn __zero_gradients(&self) -> #gradients_name {
             #gradients_name { #( #zero_fields )* }
+        }
+
+        /// The loss and gradients of a batch into `training`: on two threads, half of
+        /// the rows each, when the batch is big enough.
+        fn __step(
+            &self,
+            x: #view,
+            #labels_arg,
+            training: &mut ::nn_runtime::__private::Training<#elem, #gradients_name>,
+        ) -> ::core::result::Result<#elem, ::nn_runtime::ShapeError> {
+            let rows = x.nrows();
+            ::nn_runtime::__private::check_batch(&x, Self::INPUT)?;
+            #check_labels
+            let (workspace, workspace_second, gradients, second) = training.parts(|| self.__zero_gradients());
+            let ::core::option::Option::Some(half) = ::nn_runtime::__private::split_batch(rows, Self::MULTIPLY_ADDS) else {
+                return self.__backprop(x, labels, workspace, ::core::option::Option::Some(gradients));
+            };
+            let (x_first, x_second) = x.split_at(::nn_runtime::ndarray::Axis(0), half);
+            let (labels_first, labels_second) = ::nn_runtime::__private::Labels::split_at(labels, half);
+            let (loss_first, loss_second) = ::nn_runtime::__private::join(
+                || self.__backprop(x_first, labels_first, workspace, ::core::option::Option::Some(gradients)),
+                || self.__backprop(x_second, labels_second, workspace_second, ::core::option::Option::Some(second)),
+            );
+            let (loss_first, loss_second) = (loss_first?, loss_second?);
+            // Each half's loss and gradients are means over its rows.
+            let a = half as #elem / rows as #elem;
+            let b = (rows - half) as #elem / rows as #elem;
+            #( #merges )*
+            ::core::result::Result::Ok(a * loss_first + b * loss_second)
         }
 
         #backprop
@@ -363,13 +393,13 @@ fn emit_backprop(
             &self,
             x: ::nn_runtime::ndarray::ArrayView2<'_, #elem>,
             #labels,
-            training: &mut ::nn_runtime::__private::Training<#elem, #gradients_name>,
+            workspace: &mut ::nn_runtime::__private::Workspace<#elem>,
             gradients: ::core::option::Option<&mut #gradients_name>,
         ) -> ::core::result::Result<#elem, ::nn_runtime::ShapeError> {
             ::nn_runtime::__private::check_batch(&x, Self::INPUT)?;
             let rows = x.nrows();
             #check_labels
-            let ([#(#buffer_names,)* #a, #b], scratch) = training.buffers(rows, [#(#buffer_widths,)* #widest, #widest]);
+            let ([#(#buffer_names,)* #a, #b], scratch) = workspace.buffers(rows, [#(#buffer_widths,)* #widest, #widest]);
             #( #forward )*
             #loss
             let ::core::option::Option::Some(gradients) = gradients else {

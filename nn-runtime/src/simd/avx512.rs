@@ -608,3 +608,118 @@ unsafe fn gradient_panel<T: Float, const V: usize>(block: &GradientBlock<'_, T>)
         }
     }
 }
+
+/// `C (+)= A·B` for the backward pass's products: `A` is `m × k` with any strides
+/// (element `(i, p)` at `a + i·a_rs + p·a_cs`, so a transposed view costs nothing), `B`
+/// is `k × n` with contiguous rows `b_rs` apart, `C` is `m × n` with element `(i, j)` at
+/// `c + i·c_rs + j·c_cs` (vector stores where `c_cs` is 1). Four rows of `A` by up to
+/// four registers of columns stay in registers over the whole inner product.
+///
+/// # Safety
+/// The CPU has AVX-512F/VL/BW/DQ and FMA; the pointers are valid for the elements
+/// named.
+#[allow(clippy::too_many_arguments, reason = "a kernel's pointers and strides")]
+#[target_feature(enable = "avx512f,avx512vl,avx512bw,avx512dq,avx2,fma")]
+pub(crate) unsafe fn product<T: Float>(
+    (a, a_rs, a_cs): (*const T, isize, isize),
+    (b, b_rs): (*const T, isize),
+    (c, c_rs, c_cs): (*mut T, isize, isize),
+    (m, k, n): (usize, usize, usize),
+    accumulate: bool,
+) {
+    let per = T::PER_REGISTER;
+    let mut j0 = 0;
+    while j0 < n {
+        let width = (GRADIENT_PANEL * per).min(n - j0);
+        // SAFETY: columns `j0..j0 + width` of `B` and `C`.
+        unsafe {
+            let args = ProductPanel {
+                a: (a, a_rs, a_cs),
+                b: (b.add(j0), b_rs),
+                c: (c.offset(j0 as isize * c_cs), c_rs, c_cs),
+                m,
+                k,
+                width,
+                accumulate,
+            };
+            match width.div_ceil(per) {
+                1 => product_panel::<T, 1>(&args),
+                2 => product_panel::<T, 2>(&args),
+                3 => product_panel::<T, 3>(&args),
+                _ => product_panel::<T, 4>(&args),
+            }
+        }
+        j0 += width;
+    }
+}
+
+/// One panel of [`product`]: `width` columns from the panel's first.
+struct ProductPanel<T> {
+    a: (*const T, isize, isize),
+    b: (*const T, isize),
+    c: (*mut T, isize, isize),
+    m: usize,
+    k: usize,
+    width: usize,
+    accumulate: bool,
+}
+
+/// # Safety
+/// As [`product`], for the panel's pointers.
+#[inline(always)]
+unsafe fn product_panel<T: Float, const V: usize>(panel: &ProductPanel<T>) {
+    let per = T::PER_REGISTER;
+    let last = panel.width - (V - 1) * per;
+    let ((a, a_rs, a_cs), (b, b_rs), (c, c_rs, c_cs)) = (panel.a, panel.b, panel.c);
+    let mut i0 = 0;
+    while i0 < panel.m {
+        let rows = BATCH_ROWS.min(panel.m - i0);
+        // SAFETY (the block): rows `i0..i0 + rows` of `A` and `C`, every column of
+        // `A`, the panel's columns of `B` and `C`.
+        unsafe {
+            let mut acc = [[T::v_zero(); V]; BATCH_ROWS];
+            let rows_a: [*const T; BATCH_ROWS] =
+                std::array::from_fn(|r| a.offset((i0 + r.min(rows - 1)) as isize * a_rs));
+            for p in 0..panel.k as isize {
+                let row = b.offset(p * b_rs);
+                let mut bv = [T::v_zero(); V];
+                for (v, bv) in bv.iter_mut().enumerate() {
+                    *bv = if v + 1 < V {
+                        T::v_load(row.add(v * per))
+                    } else {
+                        T::v_load_first(row.add(v * per), last)
+                    };
+                }
+                for (r, acc) in acc.iter_mut().enumerate() {
+                    let x = T::v_splat(*rows_a[r].offset(p * a_cs));
+                    for (acc, &bv) in acc.iter_mut().zip(&bv) {
+                        *acc = T::v_mul_add(x, bv, *acc);
+                    }
+                }
+            }
+            for (r, acc) in acc.iter().enumerate().take(rows) {
+                let out = c.offset((i0 + r) as isize * c_rs);
+                for (v, &acc) in acc.iter().enumerate() {
+                    let count = if v + 1 < V { per } else { last };
+                    if c_cs == 1 {
+                        let at = out.add(v * per);
+                        let value = if panel.accumulate {
+                            T::v_add(acc, T::v_load_first(at, count))
+                        } else {
+                            acc
+                        };
+                        T::v_store_first(at, value, count);
+                    } else {
+                        let mut lanes = [T::zero(); 16];
+                        T::v_store_first(lanes.as_mut_ptr(), acc, count);
+                        for (l, &value) in lanes.iter().enumerate().take(count) {
+                            let at = out.offset((v * per + l) as isize * c_cs);
+                            *at = if panel.accumulate { *at + value } else { value };
+                        }
+                    }
+                }
+            }
+        }
+        i0 += rows;
+    }
+}

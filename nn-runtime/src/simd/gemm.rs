@@ -220,4 +220,25 @@ mod tests {
             }
         }
     }
+
+    /// The AVX-512 product (where the CPU has it) against the definition, with
+    /// transposed `A` and `C` and accumulation.
+    #[test]
+    fn the_product_agrees_with_the_definition() {
+        for (m, k, n) in [(1, 1, 1), (5, 7, 17), (30, 576, 25), (9, 3, 70), (4, 0, 3)] {
+            let a = Array2::from_shape_fn((k, m), |(p, i)| ((p * 7 + i * 3) % 5) as f64 - 2.0);
+            let b = Array2::from_shape_fn((k, n), |(p, j)| ((p * 5 + j) % 7) as f64 * 0.5);
+            let expected = reference(&a.t().to_owned(), &b);
+            let mut c = Array2::from_elem((m, n), 1.0);
+            crate::simd::product(a.t(), b.view(), c.view_mut(), false);
+            assert_eq!(c, expected, "{m}x{k}x{n}");
+            let mut ct = Array2::from_elem((n, m), 1.0);
+            crate::simd::product(a.t(), b.view(), ct.view_mut().reversed_axes(), true);
+            assert_eq!(
+                ct.t(),
+                expected.mapv(|v| v + 1.0),
+                "{m}x{k}x{n} accumulated"
+            );
+        }
+    }
 }

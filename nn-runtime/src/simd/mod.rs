@@ -112,6 +112,47 @@ use gemm::gemm_body;
 pub(crate) use pool::PoolGeometry;
 use pool::max_pool_body;
 
+/// `C = A·B`, or `C += A·B` with `accumulate`, for the backward pass: `A` with any
+/// strides, `B` with contiguous rows, `C` with any strides. With AVX-512 the kernel of
+/// `avx512.rs`; elsewhere [`gemm`].
+///
+/// # Panics
+/// If the shapes disagree or `B`'s rows are not contiguous.
+pub(crate) fn product<T: Float>(
+    a: ArrayView2<'_, T>,
+    b: ArrayView2<'_, T>,
+    mut c: ArrayViewMut2<'_, T>,
+    accumulate: bool,
+) {
+    let ((m, k), n) = (a.dim(), b.ncols());
+    assert!(
+        b.nrows() == k && c.dim() == (m, n),
+        "product: {:?} · {:?} into {:?}",
+        a.dim(),
+        b.dim(),
+        c.dim()
+    );
+    #[cfg(target_arch = "x86_64")]
+    if has_avx512() && (n <= 1 || b.strides()[1] == 1) && m > 0 && n > 0 {
+        let (a_s, b_s) = (a.strides(), b.strides());
+        let c_s = [c.strides()[0], c.strides()[1]];
+        // SAFETY: `has_avx512()` found the features; every element `(i, p)` of `A`,
+        // `(p, j)` of `B` and `(i, j)` of `C` the kernel touches is inside its view, at
+        // the view's pointer plus the strides (in elements) times the indices.
+        unsafe {
+            avx512::product(
+                (a.as_ptr(), a_s[0], a_s[1]),
+                (b.as_ptr(), b_s[0]),
+                (c.as_mut_ptr(), c_s[0], c_s[1]),
+                (m, k, n),
+                accumulate,
+            );
+        }
+        return;
+    }
+    gemm(a, b, c, accumulate, false);
+}
+
 dispatch! {
     /// `C = A·B`, or `C += A·B` with `accumulate` (`B`'s rows contiguous); steps where
     /// a tile's values of `A` are all 0 are skipped with `skip_zeros`.
@@ -130,7 +171,7 @@ dispatch! {
 pub(crate) fn weight_gradient<T: Float>(
     x: ArrayView2<'_, T>,
     dz: ArrayView2<'_, T>,
-    dw: ArrayViewMut2<'_, T>,
+    mut dw: ArrayViewMut2<'_, T>,
 ) {
     let ((k, m), n) = (x.dim(), dz.ncols());
     assert!(
@@ -140,28 +181,6 @@ pub(crate) fn weight_gradient<T: Float>(
         dz.dim(),
         dw.dim()
     );
-    // From PARALLEL_WORK multiply-adds, two threads take half of the inputs (rows of
-    // dW) each: their results do not overlap.
-    if k * m * n >= crate::batch::PARALLEL_WORK && m >= 32 {
-        let half = m / 2 / 16 * 16;
-        let (x_left, x_right) = x.split_at(ndarray::Axis(1), half);
-        let (dw_top, dw_bottom) = dw.split_at(ndarray::Axis(0), half);
-        rayon::join(
-            || weight_gradient_on_one_thread(x_left, dz, dw_top),
-            || weight_gradient_on_one_thread(x_right, dz, dw_bottom),
-        );
-        return;
-    }
-    weight_gradient_on_one_thread(x, dz, dw);
-}
-
-/// [`weight_gradient`] on the calling thread.
-fn weight_gradient_on_one_thread<T: Float>(
-    x: ArrayView2<'_, T>,
-    dz: ArrayView2<'_, T>,
-    mut dw: ArrayViewMut2<'_, T>,
-) {
-    let ((k, m), n) = (x.dim(), dz.ncols());
     #[cfg(target_arch = "x86_64")]
     {
         let row_major = |strides: &[isize]| strides[1] == 1 && strides[0] >= 0;
@@ -195,6 +214,42 @@ fn weight_gradient_on_one_thread<T: Float>(
         }
     }
     gemm(x.t(), dz, dw, false, true);
+}
+
+dispatch! {
+    /// One output row of a 2×2, stride-2 max-pool's backward pass: each gradient of
+    /// `gs` goes to the first of its window's four inputs (from the rows `top` and
+    /// `bottom`) that equals the window's maximum `ys`.
+    fn pool_backward_2x2<T: Float;>(
+        top: &[T], bottom: &[T], ys: &[T], gs: &[T], dtop: &mut [T], dbottom: &mut [T]
+    ) => pool_backward_2x2_body
+}
+
+/// See [`pool_backward_2x2`]: branchless, so that the loop vectorises.
+#[inline(always)]
+fn pool_backward_2x2_body<T: Float, const FMA: bool>(
+    top: &[T],
+    bottom: &[T],
+    ys: &[T],
+    gs: &[T],
+    dtop: &mut [T],
+    dbottom: &mut [T],
+) {
+    let n = ys.len().min(gs.len());
+    let (top, bottom) = (&top[..2 * n], &bottom[..2 * n]);
+    let (dtop, dbottom) = (&mut dtop[..2 * n], &mut dbottom[..2 * n]);
+    let zero = T::zero();
+    for j in 0..n {
+        let (m, g) = (ys[j], gs[j]);
+        let first = top[2 * j] == m;
+        let second = !first & (top[2 * j + 1] == m);
+        let third = !first & !second & (bottom[2 * j] == m);
+        let fourth = !(first | second | third);
+        dtop[2 * j] = if first { g } else { zero };
+        dtop[2 * j + 1] = if second { g } else { zero };
+        dbottom[2 * j] = if third { g } else { zero };
+        dbottom[2 * j + 1] = if fourth { g } else { zero };
+    }
 }
 
 dispatch! {
