@@ -181,12 +181,32 @@ def build_ours() -> bool:
     return True
 
 
-def side_command(side: str, task: str, iterations: int, seed: int, threads: int, data: Path | None):
+def ours_net_names() -> dict[str, str]:
+    """The `--net` value of each task as ours's `--help` spells it: clap lists the
+    network `two_layer` (the brief's and the docs' spelling) as `two-layer` unless told
+    otherwise, so take whichever the binary accepts."""
+    names = dict(OURS_NET)
+    try:
+        text = subprocess.run([str(ours_binary()), "--help"], capture_output=True, text=True, timeout=60).stdout
+    except (OSError, subprocess.SubprocessError):
+        return names
+    for line in text.splitlines():
+        if line.strip().startswith("--net") and "possible values:" in line:
+            values = [v.strip(" ]") for v in line.split("possible values:", 1)[1].split(",")]
+            for task, name in OURS_NET.items():
+                if name not in values and name.replace("_", "-") in values:
+                    names[task] = name.replace("_", "-")
+    return names
+
+
+def side_command(
+    side: str, task: str, iterations: int, seed: int, threads: int, data: Path | None, ours_names: dict[str, str]
+):
     env = {k: v for k, v in os.environ.items() if k not in bench.UNSET}
     for name in ("OPENBLAS_NUM_THREADS", "RAYON_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
         env[name] = str(threads)
     if side == "nn-dsl":
-        net = OURS_NET[task]
+        net = ours_names[task]
         command = [str(ours_binary()), "--net", net, "--iterations", str(iterations), "--seed", str(seed)]
         if task == "convnet":
             command += ["--optimizer", "adam", "--lr", "0.001"]
@@ -320,6 +340,7 @@ def main() -> int:
         log(f"no {ours_binary()}: the table shows the peers only")
         ours_ok = False
     sides = [s for s in sides if s != "nn-dsl" or ours_ok]
+    ours_names = ours_net_names() if ours_ok else dict(OURS_NET)
     if not sides:
         log("no side to run")
         return 1
@@ -338,7 +359,9 @@ def main() -> int:
                 order = sides[round_ % len(sides) :] + sides[: round_ % len(sides)]
                 for side in order:
                     log(f"round {round_ + 1}/{args.rounds}, {task}, seed {seed}: {side}")
-                    command, env = side_command(side, task, iterations[task], seed, args.threads, args.data)
+                    command, env = side_command(
+                        side, task, iterations[task], seed, args.threads, args.data, ours_names
+                    )
                     if args.quiet_below is not None:
                         busy = wait_quiet(args.quiet_below / 100, args.quiet_timeout)
                     else:

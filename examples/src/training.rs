@@ -131,12 +131,26 @@ impl Batches {
     /// # Panics
     /// If `set` is empty or its images are not as wide as the batches.
     pub fn next<'a>(&'a mut self, set: &TestSet) -> (ArrayView2<'a, f32>, &'a [usize]) {
-        let (images, labels) = (set.images(), set.labels());
+        let (bytes, labels) = (set.bytes(), set.labels());
         assert!(!labels.is_empty(), "an empty training set");
+        let width = self.images.ncols();
+        assert_eq!(
+            bytes.len(),
+            labels.len() * width,
+            "images as wide as the batches"
+        );
         for (mut row, label) in self.images.rows_mut().into_iter().zip(&mut self.labels) {
             // The modulo's bias is below 1e-14 for 60,000 images.
             let at = (self.rng.next_u64() % labels.len() as u64) as usize;
-            row.assign(&images.row(at));
+            // From the bytes: a quarter of the memory traffic of the f32 images, which
+            // a random draw from 188 MB reads from DRAM.
+            let source = &bytes[at * width..(at + 1) * width];
+            let row = row
+                .as_slice_mut()
+                .expect("a row of a new array is contiguous");
+            for (x, &b) in row.iter_mut().zip(source) {
+                *x = mnist::pixel(b);
+            }
             *label = labels[at];
         }
         (self.images.view(), &self.labels)

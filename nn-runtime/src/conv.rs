@@ -571,6 +571,20 @@ impl<T: Float, const IN: usize, const OUT: usize> Train for Conv2d<T, IN, OUT> {
 /// `t = (c·Kh + u)·Kw + v` is `x[c, i·Sh + u − Ph, j·Sw + v − Pw]`, 0 in the padding.
 fn im2col<T: Float>(g: &simd::ConvGeometry, x: &[T], cols: &mut [T]) {
     let taps = g.taps();
+    if g.ph == 0 && g.pw == 0 && g.sw == 1 {
+        // Without padding each (c, u) of a column is `Kw` neighbours of one input row.
+        for i in 0..g.oh {
+            for j in 0..g.ow {
+                let col = &mut cols[(i * g.ow + j) * taps..][..taps];
+                for (k, part) in col.chunks_exact_mut(g.kw).enumerate() {
+                    let (c, u) = (k / g.kh, k % g.kh);
+                    let start = (c * g.h + i * g.sh + u) * g.w + j;
+                    part.copy_from_slice(&x[start..start + g.kw]);
+                }
+            }
+        }
+        return;
+    }
     for i in 0..g.oh {
         for j in 0..g.ow {
             let col = &mut cols[(i * g.ow + j) * taps..][..taps];
