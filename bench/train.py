@@ -154,12 +154,17 @@ def others_share(before: tuple[tuple[int, int], float], after: tuple[tuple[int, 
 def wait_quiet(limit: float, timeout: float) -> float | None:
     """Waits until the machine is busy below `limit` (a share) or `timeout` seconds have
     passed; returns the last share measured."""
-    deadline = time.monotonic() + timeout
+    start = time.monotonic()
+    said = None
     busy = machine_busy()
-    while busy is not None and busy >= limit and time.monotonic() < deadline:
-        log(f"  the machine is {busy:.0%} busy with other work: waiting for below {limit:.0%}")
+    while busy is not None and busy >= limit and time.monotonic() - start < timeout:
+        if said is None or time.monotonic() - said >= 60:
+            log(f"  other work keeps {busy:.0%} of the CPUs busy: waiting for below {limit:.0%}")
+            said = time.monotonic()
         time.sleep(4)
         busy = machine_busy()
+    if said is not None:
+        log(f"  waited {time.monotonic() - start:.0f} s; now {busy:.0%}")
     return busy
 
 

@@ -63,8 +63,13 @@ struct Args {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 enum Net {
+    /// Chapter 5's network, `nets/two_layer.nn`.
+    #[value(name = "two_layer")]
     TwoLayer,
+    /// Chapter 6's network, `nets/multi_layer.nn`.
+    #[value(name = "multi_layer")]
     MultiLayer,
+    /// Chapter 7's SimpleConvNet, `nets/simple_convnet.nn`.
     Convnet,
 }
 
