@@ -585,46 +585,34 @@ fn im2col<T: Float>(g: &simd::ConvGeometry, x: &[T], cols: &mut [T]) {
         }
         return;
     }
-    for i in 0..g.oh {
-        for j in 0..g.ow {
-            let col = &mut cols[(i * g.ow + j) * taps..][..taps];
-            let mut t = 0;
-            for c in 0..g.c {
-                for u in 0..g.kh {
-                    let row = (i * g.sh + u).checked_sub(g.ph).filter(|&r| r < g.h);
-                    for v in 0..g.kw {
-                        let column = (j * g.sw + v).checked_sub(g.pw).filter(|&q| q < g.w);
-                        col[t] = match (row, column) {
-                            (Some(r), Some(q)) => x[(c * g.h + r) * g.w + q],
-                            _ => T::zero(),
-                        };
-                        t += 1;
-                    }
-                }
-            }
-        }
-    }
+    each_tap(g, |k, at| cols[k] = at.map_or(T::zero(), |at| x[at]));
 }
 
 /// The inverse scatter of [`im2col`]: each column value added to the input position
 /// it came from (padding dropped); `dx` is overwritten.
 fn col2im<T: Float>(g: &simd::ConvGeometry, cols: &[T], dx: &mut [T]) {
-    let taps = g.taps();
     dx.fill(T::zero());
+    each_tap(g, |k, at| {
+        if let Some(at) = at {
+            dx[at] = dx[at] + cols[k];
+        }
+    });
+}
+
+/// The traversal [`im2col`] and [`col2im`] share: `f(k, at)` for element `k` of one
+/// sample's columns (position-major, `k = p·C·Kh·Kw + t`), `at` being the input
+/// position it stands for, or `None` in the padding.
+fn each_tap(g: &simd::ConvGeometry, mut f: impl FnMut(usize, Option<usize>)) {
+    let mut k = 0;
     for i in 0..g.oh {
         for j in 0..g.ow {
-            let col = &cols[(i * g.ow + j) * taps..][..taps];
-            let mut t = 0;
             for c in 0..g.c {
                 for u in 0..g.kh {
                     let row = (i * g.sh + u).checked_sub(g.ph).filter(|&r| r < g.h);
                     for v in 0..g.kw {
                         let column = (j * g.sw + v).checked_sub(g.pw).filter(|&q| q < g.w);
-                        if let (Some(r), Some(q)) = (row, column) {
-                            let at = (c * g.h + r) * g.w + q;
-                            dx[at] = dx[at] + col[t];
-                        }
-                        t += 1;
+                        f(k, row.zip(column).map(|(r, q)| (c * g.h + r) * g.w + q));
+                        k += 1;
                     }
                 }
             }
